@@ -1,0 +1,184 @@
+"""The run manifest: compiled from the journal, validated by JSON Schema, written atomically."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from archive import software_version
+from archive.atomic import atomic_write_text
+from archive.exceptions import ManifestError
+from archive.journal import Journal, read_journal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = [
+    "CAPTURE_FIELDS",
+    "NOT_ATTEMPTED",
+    "SCHEMA_ID",
+    "STATUSES",
+    "Journal",
+    "compile_manifest",
+    "load_schema",
+    "read_journal",
+    "summarise",
+    "validate_manifest",
+    "write_manifest",
+]
+
+SCHEMA_ID = "citearchive-manifest/1"
+STATUSES = ("archived", "failed", "blocked", "skipped")
+# Every capture carries these keys (null when unknown); "hops" is optional.
+CAPTURE_FIELDS = (
+    "status",
+    "http_status",
+    "final_url",
+    "timestamp",
+    "warc_file",
+    "offset",
+    "length",
+    "record_id",
+    "payload_digest",
+    "mime",
+    "reason",
+)
+NOT_ATTEMPTED = "not attempted: the run ended before this citation was fetched"
+
+Entry = dict[str, Any]
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict[str, Any]:
+    """The published manifest JSON Schema (draft 2020-12), from the package data."""
+    text = files("archive").joinpath("manifest.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    schema = load_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def _where(path: Iterable[object]) -> str:
+    out = "manifest"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def validate_manifest(manifest: dict[str, Any]) -> None:
+    """Raise :class:`ManifestError` with a one-line message if ``manifest`` breaks the schema."""
+    error = best_match(_validator().iter_errors(manifest))
+    if error is not None:
+        message = " ".join(error.message.split())
+        if len(message) > 200:
+            message = message[:197] + "..."
+        raise ManifestError(f"Invalid manifest at {_where(error.absolute_path)}: {message}")
+
+
+def _capture(raw: Entry) -> Entry:
+    """A capture dict with every standard field present (null when unknown), extras kept."""
+    capture = {name: raw.get(name) for name in CAPTURE_FIELDS}
+    capture.update((k, v) for k, v in raw.items() if k not in capture)
+    return capture
+
+
+def _not_attempted() -> Entry:
+    return _capture({"status": "skipped", "reason": NOT_ATTEMPTED})
+
+
+def _citation(raw: Entry, captures: dict[str, Entry]) -> Entry:
+    found = captures.get(raw.get("key", ""))
+    citation = {
+        "n": raw.get("n"),
+        "url": raw.get("url"),
+        "anchor_text": raw.get("anchor_text"),
+        "context": raw.get("context"),
+    }
+    citation.update((k, v) for k, v in raw.items() if k not in citation and k != "key")
+    citation["capture"] = _capture(found) if found is not None else _not_attempted()
+    return citation
+
+
+def _post(raw: Entry, captures: dict[str, Entry]) -> Entry:
+    snapshot = raw.get("snapshot")
+    post = {
+        "source": raw.get("source"),
+        "url": raw.get("url"),
+        "title": raw.get("title"),
+        "snapshot": _capture(snapshot) if snapshot is not None else None,
+        "citations": [_citation(c, captures) for c in raw.get("citations") or []],
+    }
+    post.update((k, v) for k, v in raw.items() if k not in post and k != "kind")
+    return post
+
+
+def compile_manifest(
+    entries: Iterable[Entry], *, run_id: str, collection: str, started: str, finished: str
+) -> dict[str, Any]:
+    """Build the manifest from journal entries (``kind`` "post" or "capture").
+
+    Posts keep first-seen order; a later entry with the same ``post_id``
+    replaces the earlier one. Each citation takes the capture whose ``key``
+    equals its own (an "archived" capture wins over others, otherwise the
+    last one); a citation with none is "skipped" as not attempted. Entries of
+    other kinds are ignored. The result is not validated here: see
+    :func:`write_manifest`.
+    """
+    posts: dict[str, Entry] = {}
+    captures: dict[str, Entry] = {}
+    for entry in entries:
+        kind = entry.get("kind")
+        if kind == "post":
+            posts[str(entry.get("post_id"))] = entry
+        elif kind == "capture":
+            key = str(entry.get("key"))
+            capture = entry.get("capture") or {}
+            previous = captures.get(key)
+            if (
+                previous is None
+                or previous.get("status") != "archived"
+                or capture.get("status") == "archived"
+            ):
+                captures[key] = capture
+    return {
+        "schema": SCHEMA_ID,
+        "run_id": run_id,
+        "collection": collection,
+        "started": started,
+        "finished": finished,
+        "tool": {"name": "citearchive", "version": software_version()},
+        "posts": [_post(post, captures) for post in posts.values()],
+    }
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Validate ``manifest``, then write it atomically as indented UTF-8 JSON."""
+    validate_manifest(manifest)
+    path = Path(path)
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise ManifestError(f"Cannot write manifest {path}: {exc}") from exc
+
+
+def summarise(manifest: dict[str, Any]) -> dict[str, int]:
+    """Citation counts per capture status (every known status present, zero if unused)."""
+    counts: Counter[str] = Counter({status: 0 for status in STATUSES})
+    for post in manifest.get("posts", []):
+        for citation in post.get("citations", []):
+            counts[str((citation.get("capture") or {}).get("status"))] += 1
+    return dict(counts)
