@@ -1,0 +1,171 @@
+"""Say what a post source argument is and read local posts (HTML or Markdown)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from crawler.citations import PostDocument, canonical_url, decode_html, extract_post
+from crawler.markdown_post import FrontMatterError, parse_markdown_post
+
+logger = logging.getLogger(__name__)
+
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+# A host name: labels of letters (any script), digits, "-" and "_"; or an IP literal.
+_HOST = re.compile(r"^(?:[\w-]+(?:\.[\w-]+)*\.?|\[[0-9A-Fa-f:.]+\])$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+class SourceError(ValueError):
+    """A post source cannot be used; the message is one line saying what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a post comes from: a URL to fetch, or a local HTML or Markdown file."""
+
+    kind: Literal["url", "html", "markdown"]
+    location: str
+
+
+def _show(arg: str) -> str:
+    """``arg`` fit for a one-line message."""
+    return repr(arg) if not arg.isprintable() or not arg.strip() else arg
+
+
+def _check_url(arg: str) -> str:
+    scheme = _SCHEME.match(arg)
+    if scheme is None or scheme.group(1).lower() not in ("http", "https"):
+        name = scheme.group(1) if scheme else ""
+        raise SourceError(f"unsupported URL scheme {name!r} in {_show(arg)}: give an http(s) URL")
+    try:
+        parts = urlsplit(arg)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise SourceError(f"malformed URL {_show(arg)}: {exc}") from exc
+    if not arg[len(scheme.group(0)) :].startswith("//"):
+        raise SourceError(f"malformed URL {_show(arg)}: expected {scheme.group(1)}://host/path")
+    host = parts.netloc.rpartition("@")[2]
+    host = host.rsplit(":", 1)[0] if not host.endswith("]") and ":" in host else host
+    if not host:
+        raise SourceError(f"malformed URL {_show(arg)}: it has no host name")
+    if any(ch.isspace() for ch in host):
+        raise SourceError(f"malformed URL {_show(arg)}: the host name contains spaces")
+    if not _HOST.match(host):
+        raise SourceError(f"malformed URL {_show(arg)}: invalid host name {host!r}")
+    if any(ch.isspace() for ch in arg) or _CONTROL.search(arg):
+        raise SourceError(
+            f"malformed URL {_show(arg)}: it contains spaces or control characters; "
+            "percent-encode them (a space is %20)"
+        )
+    return arg
+
+
+def parse_source(arg: str) -> Source:
+    """Classify a command-line post argument.
+
+    An http(s) URL is fetched; an existing ``.html``/``.htm``/``.xhtml`` or
+    ``.md``/``.markdown`` file is read. Anything else raises :class:`SourceError`.
+    """
+    arg = arg.strip()
+    if not arg:
+        raise SourceError("empty post source: give an http(s) URL or a .html/.md file")
+    scheme = _SCHEME.match(arg)
+    # One-letter "schemes" are Windows drive letters (C:\posts\x.html).
+    if scheme and len(scheme.group(1)) > 1:
+        if arg[scheme.end() :].startswith("//") or scheme.group(1).lower() in ("http", "https"):
+            return Source("url", _check_url(arg))
+    try:
+        path = Path(arg).expanduser()
+        is_dir, is_file = path.is_dir(), path.is_file()
+    except (OSError, RuntimeError) as exc:  # name too long, unknown ~user, ...
+        raise SourceError(f"cannot use post path {_show(arg)}: {exc}") from exc
+    if is_dir:
+        raise SourceError(f"post source is a directory: {_show(arg)}; give a .html or .md file")
+    if not is_file:
+        raise SourceError(
+            f"post file not found: {_show(arg)} (for a web page give an http(s):// URL)"
+        )
+    suffix = path.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        return Source("html", str(path.resolve()))
+    if suffix in MARKDOWN_SUFFIXES:
+        return Source("markdown", str(path.resolve()))
+    raise SourceError(
+        f"unsupported post file type {suffix or '(none)'!r}: {_show(arg)}; "
+        "expected .html, .htm, .xhtml, .md or .markdown"
+    )
+
+
+def _read(path: str) -> bytes:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise SourceError(f"post file not found: {_show(path)}") from exc
+    except OSError as exc:
+        raise SourceError(f"cannot read post file {_show(path)}: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise SourceError(f"post file is empty: {_show(path)}")
+    return data
+
+
+def _check_text(text: str, path: str, what: str) -> None:
+    """Refuse binary garbage: NULs, or many control/replacement characters."""
+    bad = len(_CONTROL.findall(text[:65536]))
+    if "\x00" in text or bad > max(8, len(text[:65536]) // 100):
+        raise SourceError(f"post file is not {what} (binary data?): {_show(path)}")
+
+
+def load_local_post(
+    source: Source, *, base_url: str | None = None, include_internal: bool = False
+) -> PostDocument:
+    """Read a local post and extract its citations.
+
+    The base URL is ``base_url`` if given, else the one the file declares
+    (``<link rel=canonical>``/``og:url``, or ``url:`` in Markdown front matter), else
+    None: then relative links are dropped (with a warning) and no link is internal.
+    """
+    if source.kind == "url":
+        raise SourceError(f"not a local file: {_show(source.location)}; fetch URLs with the spider")
+    data = _read(source.location)
+    if source.kind == "html":
+        html = decode_html(data)
+        _check_text(html, source.location, "HTML")
+        base = base_url or canonical_url(html)
+        return extract_post(html, base, include_internal=include_internal)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"Markdown post is not UTF-8 (bad byte at offset {exc.start}): {_show(source.location)}; "
+            "re-save it as UTF-8"
+        ) from exc
+    _check_text(text, source.location, "Markdown text")
+    try:
+        post = parse_markdown_post(text)
+    except FrontMatterError as exc:
+        raise SourceError(f"bad front matter in {_show(source.location)}: {exc}") from exc
+    base = base_url or _front_matter_url(post.front_matter, source.location)
+    doc = extract_post(post.html, base, include_internal=include_internal)
+    title = post.front_matter.get("title")
+    if title is not None and str(title).strip():
+        return PostDocument(url=doc.url, title=" ".join(str(title).split()), citations=doc.citations)
+    return doc
+
+
+def _front_matter_url(front_matter: dict[str, object], path: str) -> str | None:
+    url = front_matter.get("url")
+    if url is None:
+        return None
+    parts = urlsplit(str(url).strip())
+    if not isinstance(url, str) or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SourceError(
+            f"front matter url: in {_show(path)} must be an absolute http(s) URL, got {url!r}"
+        )
+    return url.strip()
