@@ -1,0 +1,104 @@
+"""Journals every item as it lands; at the end compiles the manifest and updates the index."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy.utils.asyncio import run_in_thread
+
+from archive.cdxj import index_warc_files, merge_into_index
+from archive.collection import Collection
+from archive.manifest import Journal, compile_manifest, read_journal, summarise, write_manifest
+from crawler.extensions.warcsink import WarcSink
+from crawler.runid import new_run_id
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+    from crawler.items import CaptureItem, PostItem
+
+logger = logging.getLogger(__name__)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class ManifestPipeline:
+    """Appends each item to the run's journal, after its WARC records were flushed.
+
+    The capture middleware awaited the WARC write before the response reached
+    the spider, so a journal line never names a record that is not on disk.
+    On close the WARC file is closed, the manifest is compiled from the
+    journal (atomically) and the new WARC files are merged into the index.
+    """
+
+    def __init__(self, crawler: Crawler, collection: Collection, run_id: str):
+        self.crawler = crawler
+        self.collection = collection
+        self.run_id = run_id
+        self.started = utc_now()
+        self._journal: Journal | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        collection = Collection(Path(settings.get("ARCHIVE_OUT")), settings.get("ARCHIVE_COLLECTION"))
+        return cls(crawler, collection, settings.get("ARCHIVE_RUN_ID") or new_run_id())
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.collection.manifest_path(self.run_id)
+
+    async def open_spider(self) -> None:
+        await run_in_thread(self._open_journal)
+        self.crawler.stats.set_value("archive/run_id", self.run_id)
+        self.crawler.stats.set_value("archive/manifest", str(self.manifest_path))
+
+    def _open_journal(self) -> None:
+        self.collection.create()
+        self._journal = Journal(self.collection.journal_path(self.run_id))
+
+    async def process_item(self, item: PostItem | CaptureItem) -> PostItem | CaptureItem:
+        await run_in_thread(self._append, item.to_journal())
+        return item
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            assert self._journal is not None
+            self._journal.append(entry)
+
+    async def close_spider(self) -> None:
+        sink = self.crawler.get_extension(WarcSink)
+        warc_files = await sink.close() if sink is not None else []
+        summary = await run_in_thread(self._finish, warc_files)
+        for status, count in summary.items():
+            self.crawler.stats.set_value(f"archive/citations/{status}", count)
+
+    def _finish(self, warc_files: list[str]) -> dict[str, int]:
+        with self._lock:
+            if self._journal is not None:
+                self._journal.close()
+        journal_path = self.collection.journal_path(self.run_id)
+        manifest = compile_manifest(
+            read_journal(journal_path),
+            run_id=self.run_id,
+            collection=self.collection.name,
+            started=self.started,
+            finished=utc_now(),
+        )
+        write_manifest(self.manifest_path, manifest)
+        if warc_files:
+            lines = index_warc_files(self.collection.archive_dir, warc_files)
+            merge_into_index(self.collection.index_path, lines)
+        logger.info(
+            "Wrote manifest %(path)s and indexed %(n)d WARC file(s)",
+            {"path": self.manifest_path, "n": len(warc_files)},
+        )
+        return summarise(manifest)

@@ -1,0 +1,48 @@
+"""Session fixtures: the mock site on 127.0.0.1 and a helper that runs the CLI behind the network guard."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    violations: list[str]
+
+
+def run_cli(args: list[str], tmp_path: Path, timeout: float = 300) -> CliRun:
+    """Run ``citearchive ARGS`` in a subprocess that may only reach 127.0.0.1.
+
+    Each crawl needs a process of its own: a Twisted reactor cannot restart.
+    """
+    violations = tmp_path / f"violations-{len(list(tmp_path.glob('violations-*')))}.txt"
+    violations.touch()
+    process = subprocess.run(
+        [sys.executable, "-m", "tests.netguard", str(violations), "--", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    lines = [line for line in violations.read_text().splitlines() if line]
+    return CliRun(process.returncode, process.stdout, process.stderr, lines)
+
+
+@pytest.fixture(scope="session")
+def mocksite() -> Iterator[object]:
+    from tests.mocksite.fixture import run_mocksite
+
+    with run_mocksite() as site:
+        yield site
