@@ -28,6 +28,7 @@ SYNTHESIS_NOTE = (
     "when absent, and Content-Length (set to the stored body length). "
     "Removed: Transfer-Encoding and connection-control headers (Connection, Keep-Alive, TE, "
     "Trailer, Upgrade, Proxy-Connection), because bodies are stored de-chunked. "
+    "Header names are stored in the case the client normalises them to (Title-Case). "
     "Everything else is stored as received: header order, repeats and values, and the body "
     "still content-encoded (Content-Encoding kept), so WARC-Payload-Digest covers those bytes."
 )
