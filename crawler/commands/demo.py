@@ -1,0 +1,29 @@
+"""`citearchive demo`: archive the bundled sample post, served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from crawler.commands.common import add_output_options, check_collection_name, check_output_dir
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="archive a bundled sample post whose sources are served on 127.0.0.1",
+        description="Serve the bundled sample post and its cited pages on 127.0.0.1 and archive them.",
+    )
+    add_output_options(parser, Path("demo-output"), "demo")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the crawl log")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler.demo.command import run_demo
+
+    check_collection_name(args.collection)
+    check_output_dir(args.out)
+    # The summary table is the demo's output: keep the crawl log to warnings.
+    return run_demo(args.out, args.collection, "DEBUG" if args.verbose else "WARNING")
