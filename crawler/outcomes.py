@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
@@ -34,7 +35,7 @@ def status_text(status: int) -> str:
 
 def outcome_from_response(response: Response) -> CaptureOutcome:
     """Archived for 1xx-3xx, failed (with its response still stored) for 4xx and 5xx."""
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
     mime = content_type.split(";", 1)[0].strip().lower() or None
     failed = response.status >= 400
     return CaptureOutcome(
@@ -57,6 +58,8 @@ def describe_failure(failure: Failure) -> str:
         return "connection refused"
     if isinstance(exc, (DownloadTimeoutError, net_error.TimeoutError, net_error.TCPTimedOutError)):
         return f"timed out: {detail}"
+    if isinstance(exc, DownloadCancelledError) and "max size" in detail:
+        return f"too large: {detail} (raise --max-size to archive it)"
     if isinstance(exc, ResponseDataLossError):
         return f"the response was cut short: {detail}"
     if isinstance(exc, (DownloadFailedError, ResponseNeverReceived, ResponseFailed, net_error.ConnectionLost)):
@@ -67,9 +70,9 @@ def describe_failure(failure: Failure) -> str:
 def outcome_from_failure(failure: Failure) -> CaptureOutcome:
     request = failure.request  # type: ignore[attr-defined]
     hops = list(request.meta.get(HOPS_META_KEY, []))
-    if failure.check(BlockedRequest):
+    if isinstance(failure.value, BlockedRequest):
         return CaptureOutcome(status="blocked", reason=str(failure.value), final_url=request.url, hops=hops)
     reason = describe_failure(failure)
-    if failure.check(IgnoreRequest) and not str(failure.value):
+    if isinstance(failure.value, IgnoreRequest) and not str(failure.value):
         reason = "the request was dropped by the crawler"
     return CaptureOutcome(status="failed", reason=reason, final_url=request.url, hops=hops)

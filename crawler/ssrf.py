@@ -75,7 +75,7 @@ def refusal_message(host: str, ip: str, reason: str) -> str:
 class _FilteringReceiver:
     """Passes on only the resolved addresses the policy allows."""
 
-    def __init__(self, receiver: IResolutionReceiver, resolver: GuardedResolver, host: str):
+    def __init__(self, receiver: Any, resolver: GuardedResolver, host: str):
         self._receiver = receiver
         self._resolver = resolver
         self._host = host
@@ -145,7 +145,7 @@ class GuardedResolver(CachingHostnameResolver):
         receiver: Any = resolutionReceiver
         if not self.allow_private and hostName.lower() not in self.trusted_hosts:
             receiver = _FilteringReceiver(resolutionReceiver, self, hostName)
-        return super().resolveHostName(  # type: ignore[no-any-return]
+        return super().resolveHostName(
             receiver, hostName, portNumber, addressTypes, transportSemantics
         )
 

@@ -21,7 +21,7 @@ class CliRun:
     violations: list[str]
 
 
-def run_cli(args: list[str], tmp_path: Path, timeout: float = 300) -> CliRun:
+def run_cli(args: list[str], tmp_path: Path, timeout: float = 300, env: dict[str, str] | None = None) -> CliRun:
     """Run ``citearchive ARGS`` in a subprocess that may only reach 127.0.0.1.
 
     Each crawl needs a process of its own: a Twisted reactor cannot restart.
@@ -35,6 +35,7 @@ def run_cli(args: list[str], tmp_path: Path, timeout: float = 300) -> CliRun:
         text=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
+        env=env,
     )
     lines = [line for line in violations.read_text().splitlines() if line]
     return CliRun(process.returncode, process.stdout, process.stderr, lines)

@@ -31,7 +31,7 @@ HOPS_META_KEY = "archive_hops"
 
 def header_tuples(headers: Headers, skip: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """Every header value in order, repeats (Set-Cookie) kept, as latin-1 text."""
-    result = []
+    result: list[tuple[str, str]] = []
     for name, values in headers.items():
         text_name = name.decode("latin-1")
         if text_name.lower() in skip:
