@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,25 @@ def run_cli(args: list[str], tmp_path: Path, timeout: float = 300, env: dict[str
     )
     lines = [line for line in violations.read_text().splitlines() if line]
     return CliRun(process.returncode, process.stdout, process.stderr, lines)
+
+
+_VIOLATIONS = Path(tempfile.gettempdir()) / f"citearchive-test-violations-{os.getpid()}.txt"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Guard the test process itself too: only 127.0.0.1 may be reached."""
+    from tests.netguard import install
+
+    _VIOLATIONS.write_text("")
+    install(str(_VIOLATIONS))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    lines = [line for line in _VIOLATIONS.read_text().splitlines() if line] if _VIOLATIONS.exists() else []
+    _VIOLATIONS.unlink(missing_ok=True)
+    if lines:
+        print(f"\nThe test process tried to reach beyond 127.0.0.1 {len(lines)} time(s): {lines[:5]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
