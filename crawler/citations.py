@@ -6,11 +6,18 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from w3lib.encoding import html_to_unicode
 
 from crawler.context import context_for, normalize_space
-from crawler.maincontent import find_main_content, find_title, is_boilerplate, parse_html
+from crawler.maincontent import (
+    find_main_content,
+    find_title,
+    is_boilerplate,
+    parse_html,
+    trailing_footer,
+)
 from crawler.urls import citation_key, resolve_url, site_of
 
 if TYPE_CHECKING:
@@ -35,6 +42,8 @@ _BARE_URL = re.compile(r"\bhttps?://[^\s<>\"'`{}|\\^\u00a0\u200b]+", re.IGNORECA
 _TRAILING = ".,;:!?'\"”’»)]}>*…"
 _BACKREF_TEXT = frozenset({"↩", "↩︎", "↑", "^", "⤴", "⮌"})
 _WHITESPACE = re.compile(r"\s+")
+# A link around an image to a bigger copy of it (a lightbox) is not a source.
+_IMAGE_PATH = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|bmp|tiff?)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +111,7 @@ def canonical_url(html: str, base_url: str | None = None) -> str | None:
 @dataclass(slots=True)
 class _Hit:
     url: str
+    key: str
     start: int
     end: int = -1
     anchor: str = ""
@@ -122,6 +132,7 @@ class _Walker:
         self.length = 0
         self.hits: list[_Hit] = []
         self.unresolved = 0
+        self.skip: set[Element] = set()
 
     def _append(self, text: str) -> None:
         if not self.parts or self.parts[-1][-1] in " \n":
@@ -135,7 +146,8 @@ class _Walker:
             self.parts.append("\n")
             self.length += 1
 
-    def _accept(self, href: str) -> str | None:
+    def _accept(self, href: str) -> tuple[str, str] | None:
+        """The URL ``href`` cites and its key, or None if it is not a citation."""
         url = resolve_url(self.base, href)
         if url is None:
             stripped = href.strip()
@@ -143,12 +155,13 @@ class _Walker:
                 if "://" not in stripped and ":" not in stripped.split("/", 1)[0]:
                     self.unresolved += 1
             return None
-        if self.post_key is not None and citation_key(url) == self.post_key:
+        key = citation_key(url)
+        if key == self.post_key:
             return None  # the post itself
         if not self.include_internal and self.post_site is not None:
             if site_of(url) == self.post_site:
                 return None
-        return url
+        return url, key
 
     def _text(self, text: str | None, bare_urls: bool) -> None:
         if not text:
@@ -160,10 +173,10 @@ class _Walker:
         chunk = self.parts[-1]
         for match in _BARE_URL.finditer(chunk):
             url_text = _strip_trailing(match.group())
-            url = self._accept(url_text)
-            if url is not None:
+            accepted = self._accept(url_text)
+            if accepted is not None:
                 start = offset + match.start()
-                self.hits.append(_Hit(url, start, start + len(url_text), url_text))
+                self.hits.append(_Hit(*accepted, start, start + len(url_text), url_text))
 
     def walk(self, content: Element, fallback: bool) -> None:
         # Iterative depth-first walk: hostile documents may nest very deeply.
@@ -183,7 +196,9 @@ class _Walker:
                     self._text(el.tail, no_bare == 0)
                 continue
             if el is not content and (
-                is_boilerplate(el, fallback=fallback) or (tag == "a" and _is_backref(el))
+                is_boilerplate(el, fallback=fallback)
+                or el in self.skip
+                or (tag == "a" and _is_backref(el))
             ):
                 if tag in _BLOCK_TAGS:
                     self._break()
@@ -202,15 +217,29 @@ class _Walker:
         """Citations that start at ``el``: its href, its cite, or both."""
         hits = []
         if tag in ("blockquote", "q") and el.get("cite"):
-            url = self._accept(el.get("cite"))
-            if url is not None:
-                hits.append(_Hit(url, self.length, element=el, is_quote=True))
+            accepted = self._accept(el.get("cite"))
+            if accepted is not None:
+                hits.append(_Hit(*accepted, self.length, element=el, is_quote=True))
         if tag == "a" and el.get("href") is not None:
-            url = self._accept(el.get("href"))
-            if url is not None:
-                hits.append(_Hit(url, self.length, element=el))
+            accepted = self._accept(el.get("href"))
+            if accepted is not None and not self._is_image_viewer(el, accepted[0]):
+                hits.append(_Hit(*accepted, self.length, element=el))
         self.hits.extend(hits)
         return hits
+
+
+    def _is_image_viewer(self, el: Element, url: str) -> bool:
+        """An ``<a>`` with only an image in it, linking to an image file or to its own ``src``."""
+        images = list(el.iter("img"))
+        if not images or normalize_space(el.text_content()):
+            return False
+        if _IMAGE_PATH.search(urlsplit(url).path):
+            return True
+        key = citation_key(url)
+        return any(
+            citation_key(resolve_url(self.base, img.get("src") or "") or "") == key
+            for img in images
+        )
 
 
 def _strip_trailing(url: str) -> str:
@@ -274,6 +303,8 @@ def extract_post(
             base = resolve_url(base_url, el.get("href")) or base_url
             break
     walker = _Walker(base, base_url, include_internal)
+    if fallback:
+        walker.skip.update(trailing_footer(content))
     walker.walk(content, fallback)
     if walker.unresolved:
         logger.warning(
@@ -286,7 +317,7 @@ def extract_post(
         Citation(
             n=n,
             url=hit.url,
-            key=citation_key(hit.url),
+            key=hit.key,
             anchor_text=_anchor_text(hit, text),
             context=context_for(text, hit.start, max(hit.end, hit.start)),
         )

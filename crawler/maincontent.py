@@ -38,7 +38,8 @@ _SKIP_ROLES = frozenset(
     {"navigation", "banner", "contentinfo", "complementary", "search", "doc-backlink"}
 )
 # class/id tokens of navigation, sidebars, comments, share buttons, author boxes,
-# "related posts" and similar blocks.
+# "related posts" and similar blocks. Not "widget" alone: Blogger wraps the post
+# itself in <div class="widget Blog">; its sidebar widgets have their own names.
 _BOILERPLATE_TOKEN = re.compile(
     r"""^(?:
       comments?|comment-(?:list|area|respond|section|wrapper|thread)|commentlist
@@ -48,8 +49,8 @@ _BOILERPLATE_TOKEN = re.compile(
       |related|related-(?:posts?|articles?|content|stories|entries)
       |jp-relatedposts|yarpp-related|crp_related
       |author|byline|authorbox|about-author|author-(?:box|bio|info|card|profile)
-      |post-author|entry-author
-      |sidebar|widget|widgets|widget-area
+      |post-author|entry-author|post-meta|entry-meta|article-meta
+      |sidebar|widgets|widget-area|blogarchive|linklist|popularposts|blog-pager
       |nav|navbar|navigation|menu|site-header|masthead|footer|site-footer|breadcrumbs?|skip-link
       |newsletter|subscribe|advertisement|ads|sponsored
       |tags-links|cat-links|post-tags|post-navigation|nav-links
@@ -126,6 +127,21 @@ def find_main_content(root: Element) -> tuple[Element, bool]:
             return max(candidates, key=_text_length), False
     body = root.find("body")
     return (body if body is not None else root), True
+
+
+def trailing_footer(body: Element) -> list[Element]:
+    """The children of a page without an article body that follow its last top-level
+    ``<hr>``, when they hold little of its text: hand-written pages put their
+    signature, badges and webring links there."""
+    children = [child for child in body if isinstance(child.tag, str)]
+    rules = [i for i, child in enumerate(children) if child.tag.lower() == "hr"]
+    if not rules:
+        return []
+    tail = children[rules[-1] + 1 :]
+    total = _text_length(body)
+    if not tail or total == 0 or sum(_text_length(el) for el in tail) * 4 > total:
+        return []
+    return tail
 
 
 def find_title(root: Element, content: Element) -> str | None:

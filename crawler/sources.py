@@ -1,4 +1,4 @@
-"""Say what a post source argument is and read local posts (HTML or Markdown)."""
+"""Say what a post source argument is and read local posts (HTML, Markdown) and feeds."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from crawler.citations import PostDocument, canonical_url, decode_html, extract_post
+from crawler.feeds import FEED_SUFFIXES, Feed, FeedError, parse_feed
 from crawler.markdown_post import FrontMatterError, parse_markdown_post
 
 logger = logging.getLogger(__name__)
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+URL_LIST_SUFFIXES = frozenset({".txt"})
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 # A host name: labels of letters (any script), digits, "-" and "_"; or an IP literal.
 _HOST = re.compile(r"^(?:[\w-]+(?:\.[\w-]+)*\.?|\[[0-9A-Fa-f:.]+\])$")
@@ -28,9 +30,10 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a post comes from: a URL to fetch, or a local HTML or Markdown file."""
+    """Where a post comes from: a URL to fetch, a local HTML or Markdown file, a local
+    RSS/Atom feed (its entries are the posts) or a text file listing URLs."""
 
-    kind: Literal["url", "html", "markdown"]
+    kind: Literal["url", "html", "markdown", "feed", "urllist"]
     location: str
 
 
@@ -97,9 +100,14 @@ def parse_source(arg: str) -> Source:
         return Source("html", str(path.resolve()))
     if suffix in MARKDOWN_SUFFIXES:
         return Source("markdown", str(path.resolve()))
+    if suffix in FEED_SUFFIXES:
+        return Source("feed", str(path.resolve()))
+    if suffix in URL_LIST_SUFFIXES:
+        return Source("urllist", str(path.resolve()))
     raise SourceError(
         f"unsupported post file type {suffix or '(none)'!r}: {_show(arg)}; "
-        "expected .html, .htm, .xhtml, .md or .markdown"
+        "expected .html, .htm, .xhtml, .md, .markdown, a feed (.xml, .rss, .atom) "
+        "or a list of URLs (.txt)"
     )
 
 
@@ -131,8 +139,8 @@ def load_local_post(
     (``<link rel=canonical>``/``og:url``, or ``url:`` in Markdown front matter), else
     None: then relative links are dropped (with a warning) and no link is internal.
     """
-    if source.kind == "url":
-        raise SourceError(f"not a local file: {_show(source.location)}; fetch URLs with the spider")
+    if source.kind not in ("html", "markdown"):
+        raise SourceError(f"not a local post: {_show(source.location)} is a {source.kind} source")
     data = _read(source.location)
     if source.kind == "html":
         html = decode_html(data)
@@ -169,3 +177,14 @@ def _front_matter_url(front_matter: dict[str, object], path: str) -> str | None:
             f"front matter url: in {_show(path)} must be an absolute http(s) URL, got {url!r}"
         )
     return url.strip()
+
+
+def load_local_feed(source: Source) -> Feed:
+    """Read a local RSS or Atom file; relative entry links resolve against the feed's
+    own ``<link>`` (feedparser's xml:base handling)."""
+    if source.kind != "feed":
+        raise SourceError(f"not a feed file: {_show(source.location)}")
+    try:
+        return parse_feed(_read(source.location))
+    except FeedError as exc:
+        raise SourceError(f"{_show(source.location)}: {exc}") from exc

@@ -81,6 +81,11 @@ def site_of(url: str) -> tuple[str, ...] | None:
         return None
     if not host:
         return None
+    return _site_of_host(host, port)
+
+
+@functools.lru_cache(maxsize=4096)
+def _site_of_host(host: str, port: int) -> tuple[str, ...]:
     ext = _tld_extract()(host)
     if ext.domain and ext.suffix:
         return ("domain", f"{ext.domain}.{ext.suffix}".lower())

@@ -72,9 +72,9 @@ def test_parse_source_errors(arg: str, message: str) -> None:
 
 
 def test_parse_source_unsupported_file_and_directory(tmp_path: Path) -> None:
-    (tmp_path / "notes.txt").write_text("hi")
-    with pytest.raises(SourceError, match=r"^unsupported post file type '\.txt': .*expected \.html"):
-        parse_source(str(tmp_path / "notes.txt"))
+    (tmp_path / "notes.doc").write_text("hi")
+    with pytest.raises(SourceError, match=r"^unsupported post file type '\.doc': .*expected \.html"):
+        parse_source(str(tmp_path / "notes.doc"))
     with pytest.raises(SourceError, match="^post source is a directory"):
         parse_source(str(tmp_path))
 
@@ -179,7 +179,7 @@ def test_load_local_post_errors(tmp_path: Path, name: str, data: bytes, message:
 
 
 def test_load_local_post_refuses_urls_and_vanished_files(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="^not a local file"):
+    with pytest.raises(SourceError, match="^not a local post"):
         load_local_post(Source("url", "https://example.com/"))
     with pytest.raises(SourceError, match="^post file not found"):
         load_local_post(Source("html", str(tmp_path / "gone.html")))
