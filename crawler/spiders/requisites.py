@@ -1,0 +1,161 @@
+"""The spider's page requisites: each URL fetched once per run, credited to every citation needing it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import scrapy
+from scrapy.http import HtmlResponse, TextResponse
+
+from crawler.items import CaptureOutcome, RequisiteItem, RequisitesFoundItem
+from crawler.outcomes import outcome_from_failure, outcome_from_response
+from crawler.requisites import Requisite, Role, css_requisites, html_requisites
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.settings import BaseSettings
+    from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+# What a browser sends for each kind of subresource (Chromium's values), so servers that
+# negotiate answer the archiver as they answer a reader.
+_IMAGE_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+ACCEPT: dict[Role, str] = {
+    "image": _IMAGE_ACCEPT,
+    "icon": _IMAGE_ACCEPT,
+    "stylesheet": "text/css,*/*;q=0.1",
+    "font": "*/*",
+    "script": "*/*",
+    "frame": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+}
+META_URL = "archive_requisite_url"
+META_ROLE = "archive_requisite_role"
+META_LEVEL = "archive_requisite_level"
+#: Meta key naming the first citation a requisite request was made for (the ledger knows them all).
+META_PARENT = "archive_requisite_of"
+
+
+@dataclass(slots=True)
+class RequisiteLedger:
+    """Per run: which citations need each requisite URL, its outcome and what it references."""
+
+    parents: dict[str, list[str]] = field(default_factory=dict)
+    outcomes: dict[str, CaptureOutcome] = field(default_factory=dict)
+    children: dict[str, tuple[list[Requisite], int]] = field(default_factory=dict)
+
+
+class RequisitesMixin:
+    """Adds page requisites to a spider: call :meth:`requisite_requests` from a citation callback.
+
+    A requisite URL is requested once per run (the ledger, not the dupe filter, decides);
+    a citation that needs a URL already requested is credited with its outcome when it
+    lands, and with what that stylesheet or frame referenced in turn. Stylesheets are
+    parsed for ``@import``, ``@font-face`` and ``url()``; frame documents for their own
+    requisites but not their frames, so one level of frames is archived. Nesting stops at
+    ``ARCHIVE_REQUISITES_DEPTH``.
+    """
+
+    settings: BaseSettings
+    crawler: Crawler
+    _requisite_ledger: RequisiteLedger | None = None
+
+    @property
+    def requisite_ledger(self) -> RequisiteLedger:
+        if self._requisite_ledger is None:
+            self._requisite_ledger = RequisiteLedger()
+        return self._requisite_ledger
+
+    def requisite_requests(self, response: Response, parent: str) -> Iterator[Any]:
+        """Items and requests for the requisites of the page ``response``, cited as ``parent``."""
+        if not self.settings.getbool("ARCHIVE_REQUISITES") or response.status >= 400:
+            return
+        if not isinstance(response, HtmlResponse):
+            return
+        found = html_requisites(response.text, response.url, frames=True)
+        yield from self._need(parent, found, level=1)
+
+    def parse_requisite(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        role: Role = meta[META_ROLE]
+        level: int = meta[META_LEVEL]
+        outcome = outcome_from_response(response)
+        children = self._references(response, role) if outcome.status == "archived" else []
+        yield from self._settle(meta[META_URL], role, outcome, children, level + 1)
+
+    def requisite_failed(self, failure: Failure) -> Iterator[Any]:
+        meta = failure.request.meta  # type: ignore[attr-defined]
+        yield from self._settle(meta[META_URL], meta[META_ROLE], outcome_from_failure(failure), [], 0)
+
+    def _references(self, response: Response, role: Role) -> list[Requisite]:
+        """What a fetched stylesheet or frame document needs in turn."""
+        if role == "frame" and isinstance(response, HtmlResponse):
+            return html_requisites(response.text, response.url, frames=False)
+        if role == "stylesheet" and isinstance(response, TextResponse):
+            return css_requisites(response.text, response.url)
+        return []
+
+    def _need(self, parent: str, found: list[Requisite], level: int) -> Iterator[Any]:
+        if not found:
+            return
+        if level > self.settings.getint("ARCHIVE_REQUISITES_DEPTH"):
+            self.crawler.stats.inc_value("archive/requisites/too_deep", len(found))
+            logger.debug("Not following %(n)d requisites nested too deep", {"n": len(found)})
+            return
+        ledger = self.requisite_ledger
+        limit = self.settings.getint("ARCHIVE_REQUISITES_MAX_PER_PAGE")
+        yield RequisitesFoundItem(parent, [requisite.url for requisite in found])
+        for index, requisite in enumerate(found):
+            url = requisite.url
+            if index >= limit:
+                reason = f"not fetched: the document needs more than {limit} requisites (ARCHIVE_REQUISITES_MAX_PER_PAGE)"
+                skipped = CaptureOutcome("skipped", final_url=url, reason=reason)
+                yield RequisiteItem(parent, url, requisite.role, skipped)
+                continue
+            parents = ledger.parents.get(url)
+            if parents is None:
+                ledger.parents[url] = [parent]
+                yield self._request(requisite, parent, level)
+            elif parent not in parents:
+                parents.append(parent)
+                outcome = ledger.outcomes.get(url)
+                if outcome is not None:  # else in flight: credited when it lands
+                    yield RequisiteItem(parent, url, requisite.role, outcome)
+                    children, child_level = ledger.children.get(url, ([], level + 1))
+                    yield from self._need(parent, children, child_level)
+
+    def _request(self, requisite: Requisite, parent: str, level: int) -> scrapy.Request:
+        self.crawler.stats.inc_value("archive/requisites/requested")
+        return scrapy.Request(
+            requisite.url,
+            callback=self.parse_requisite,
+            errback=self.requisite_failed,
+            headers={"Accept": ACCEPT[requisite.role]},
+            meta={
+                # Error responses are stored and reported, as for citations.
+                "handle_httpstatus_list": list(range(400, 1000)),
+                META_URL: requisite.url,
+                META_ROLE: requisite.role,
+                META_LEVEL: level,
+                META_PARENT: parent,
+            },
+            # The ledger de-duplicates per run; the fingerprint filter would also drop a
+            # requisite whose URL is a citation or a post.
+            dont_filter=True,
+        )
+
+    def _settle(
+        self, url: str, role: Role, outcome: CaptureOutcome, children: list[Requisite], level: int
+    ) -> Iterator[Any]:
+        ledger = self.requisite_ledger
+        ledger.outcomes[url] = outcome
+        ledger.children[url] = (children, level)
+        self.crawler.stats.inc_value(f"archive/requisites/{outcome.status}")
+        for parent in list(ledger.parents.get(url, [])):
+            yield RequisiteItem(parent, url, role, outcome)
+            yield from self._need(parent, children, level)
