@@ -1,0 +1,135 @@
+"""A collection as one WACZ file (spec 1.1.1): WARCs, CDXJ index, pages.jsonl of the cited pages, datapackage."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import time
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from archive import software_version
+from archive.atomic import atomic_open
+from archive.collection import Collection
+from archive.exceptions import ArchiveError
+
+__all__ = ["WACZ_VERSION", "WaczError", "WaczSummary", "cited_pages", "write_wacz"]
+
+WACZ_VERSION = "1.1.1"
+CHUNK = 1024 * 1024
+PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Cited pages"}
+
+
+class WaczError(ArchiveError):
+    """A collection could not be packaged (nothing archived, unreadable files)."""
+
+
+@dataclass(frozen=True)
+class WaczSummary:
+    path: Path
+    warc_files: int
+    pages: int
+    bytes: int
+
+
+def iso_date(timestamp: str) -> str:
+    """14-digit WARC-Date timestamp → ISO 8601 UTC, as pages.jsonl's ``ts``."""
+    moment = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _manifests(collection: Collection) -> list[dict[str, Any]]:
+    manifests = []
+    for path in sorted(collection.manifests_dir.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise WaczError(f"cannot read manifest {path}: {exc}") from exc
+        if isinstance(data, dict):
+            manifests.append(data)
+    return manifests
+
+
+def cited_pages(manifests: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """One page per archived citation (its final URL at its capture time), in citation order, deduplicated."""
+    pages: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for manifest in manifests:
+        for post in manifest.get("posts") or []:
+            for citation in post.get("citations") or []:
+                capture = citation.get("capture") or {}
+                url, timestamp = capture.get("final_url"), capture.get("timestamp")
+                if capture.get("status") != "archived" or not url or not timestamp or (url, timestamp) in seen:
+                    continue
+                seen.add((url, timestamp))
+                page_id = hashlib.sha1(f"{timestamp}/{url}".encode()).hexdigest()[:32]
+                title = str(citation.get("anchor_text") or url)
+                pages.append({"id": page_id, "url": url, "ts": iso_date(timestamp), "title": title})
+    return pages
+
+
+def _main_page(manifests: list[dict[str, Any]]) -> dict[str, str]:
+    for manifest in reversed(manifests):
+        for post in manifest.get("posts") or []:
+            snapshot = post.get("snapshot") or {}
+            if snapshot.get("status") == "archived" and snapshot.get("timestamp"):
+                return {"mainPageURL": str(snapshot.get("final_url") or post["url"]), "mainPageDate": iso_date(snapshot["timestamp"])}
+    return {}
+
+
+def _add(archive: zipfile.ZipFile, name: str, source: IO[bytes], compress: int) -> dict[str, Any]:
+    """Copy ``source`` into the zip as ``name`` and describe it as a datapackage resource."""
+    info = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
+    info.compress_type = compress
+    digest = hashlib.sha256()
+    size = 0
+    with archive.open(info, "w", force_zip64=True) as target:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            target.write(chunk)
+    return {"name": Path(name).name, "path": name, "hash": f"sha256:{digest.hexdigest()}", "bytes": size}
+
+
+def _add_bytes(archive: zipfile.ZipFile, name: str, data: bytes, compress: int) -> dict[str, Any]:
+    return _add(archive, name, io.BytesIO(data), compress)
+
+
+def write_wacz(collection: Collection, dest: Path, title: str | None = None) -> WaczSummary:
+    """Write ``dest`` atomically. WARCs are stored, not deflated (spec: ZIP_STORED, seekable)."""
+    warcs = sorted(p for p in collection.archive_dir.glob("*.warc*") if p.name.endswith((".warc", ".warc.gz")))
+    if not warcs or not collection.index_path.is_file():
+        raise WaczError(f"collection {collection.name!r} in {collection.out} has no WARC files or no index")
+    manifests = _manifests(collection)
+    pages = cited_pages(manifests)
+    pages_jsonl = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in [PAGES_HEADER, *pages])
+    resources = []
+    try:
+        with atomic_open(dest) as handle, zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
+            for warc in warcs:
+                with warc.open("rb") as source:
+                    resources.append(_add(archive, f"archive/{warc.name}", source, zipfile.ZIP_STORED))
+            with collection.index_path.open("rb") as index:
+                # CDXJ lines whose "filename" is relative to archive/, as the spec's index.cdx expects.
+                resources.append(_add(archive, "indexes/index.cdx", index, zipfile.ZIP_DEFLATED))
+            resources.append(_add_bytes(archive, "pages/pages.jsonl", pages_jsonl.encode(), zipfile.ZIP_DEFLATED))
+            package = {
+                "profile": "data-package",
+                "wacz_version": WACZ_VERSION,
+                "title": title or collection.name,
+                "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "software": f"citearchive {software_version()}",
+                **_main_page(manifests),
+                "resources": resources,
+            }
+            package_bytes = json.dumps(package, indent=2).encode()
+            _add_bytes(archive, "datapackage.json", package_bytes, zipfile.ZIP_DEFLATED)
+            digest = {"path": "datapackage.json", "hash": f"sha256:{hashlib.sha256(package_bytes).hexdigest()}"}
+            _add_bytes(archive, "datapackage-digest.json", json.dumps(digest, indent=2).encode(), zipfile.ZIP_DEFLATED)
+    except OSError as exc:
+        raise WaczError(f"cannot write {dest}: {exc.strerror or exc}") from exc
+    return WaczSummary(dest, len(warcs), len(pages), dest.stat().st_size)
