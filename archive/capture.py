@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 Headers = list[tuple[str, str]]
 
@@ -47,3 +48,6 @@ class RecordLocation:
     timestamp: str  # 14 digits, UTC, from WARC-Date
     payload_digest: str | None  # "sha1:BASE32"
     request_record_id: str | None = None
+    # Set for a revisit record: the earlier response whose payload it repeats.
+    revisit_of: dict[str, Any] | None = None
+    request_length: int | None = None  # bytes of the request record that follows

@@ -1,4 +1,4 @@
-"""ArchiveWriter: Capture → WARC request/response records, with rollover and .open → rename."""
+"""ArchiveWriter: Capture → WARC request/response (or revisit) records, with rollover and .open → rename."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from warcio.warcwriter import WARCWriter
 from archive import software_version
 from archive.atomic import fsync_dir
 from archive.capture import RecordLocation
+from archive.dedup import payload_digest
 from archive.exceptions import WarcWriteError
 from archive.recovery import OPEN_SUFFIX, recover_open_files
 from archive.wireform import SYNTHESIS_NOTE, request_http_headers, response_http_headers
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
     from warcio.recordloader import ArcWarcRecord
 
     from archive.capture import Capture
+    from archive.dedup import PayloadOrigin
 
-__all__ = ["WARC_VERSION", "ArchiveWriter", "recover_open_files"]
+__all__ = ["WARC_VERSION", "ArchiveWriter", "recover_open_files", "warc_date"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,11 @@ def _utc(dt: datetime) -> datetime:
 
 def _warc_date(dt: datetime) -> str:
     return str(datetime_to_iso_date(_utc(dt), use_micros=True))
+
+
+def warc_date(dt: datetime) -> str:
+    """The WARC-Date the writer gives a record made at ``dt`` (UTC, microseconds)."""
+    return _warc_date(dt)
 
 
 class ArchiveWriter:
@@ -306,4 +313,66 @@ class ArchiveWriter:
             timestamp=_utc(capture.fetched_at).strftime("%Y%m%d%H%M%S"),
             payload_digest=str(digest) if digest else None,
             request_record_id=request_id,
+        )
+
+    def write_revisit(self, capture: Capture, refers_to: PayloadOrigin) -> RecordLocation:
+        """Write ``capture`` as a ``revisit`` record (no payload) then its request record.
+
+        For a capture whose payload digest equals that of an earlier response
+        (``refers_to``): the WARC 1.1 identical-payload-digest profile (WARC 1.1
+        section 6.7.2) keeps the new HTTP headers and drops the payload; replay
+        (pywb) takes the payload from the record named by WARC-Refers-To-Target-URI
+        and WARC-Refers-To-Date. The returned location is the revisit record's.
+        """
+        digest = payload_digest(capture.body)
+        if self._fh is not None and self._pairs_in_file and self._fh.tell() >= self.max_file_size:
+            self._finish()
+        if self._fh is None:
+            self._open()
+        assert self._warc is not None and self._name is not None
+
+        revisit_id = self.make_record_id()
+        request_id = self.make_record_id()
+        date = _warc_date(capture.fetched_at)
+        warc_headers = {"WARC-Record-ID": revisit_id, "WARC-Date": date}
+        if capture.ip:
+            warc_headers["WARC-IP-Address"] = capture.ip
+        warc_headers["WARC-Concurrent-To"] = request_id
+        warc_headers["WARC-Refers-To"] = refers_to.record_id
+        revisit = self._warc.create_revisit_record(
+            capture.url,
+            digest,
+            refers_to.url,
+            refers_to.date,
+            http_headers=response_http_headers(capture),
+            warc_headers_dict=warc_headers,
+        )
+        request_headers = [
+            ("WARC-Type", "request"),
+            ("WARC-Record-ID", request_id),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", capture.url),
+            ("WARC-Concurrent-To", revisit_id),
+        ]
+        request = self._warc.create_warc_record(
+            capture.url,
+            "request",
+            payload=BytesIO(capture.request_body),
+            length=len(capture.request_body),
+            warc_headers=StatusAndHeaders("", request_headers, protocol=WARC_VERSION),
+            http_headers=request_http_headers(capture),
+        )
+        name = self._name
+        (offset, length), (_, request_length) = self._write_records([revisit, request])
+        self._pairs_in_file += 1
+        return RecordLocation(
+            warc_file=name,
+            offset=offset,
+            length=length,
+            record_id=revisit_id,
+            timestamp=_utc(capture.fetched_at).strftime("%Y%m%d%H%M%S"),
+            payload_digest=digest,
+            request_record_id=request_id,
+            revisit_of=refers_to.as_dict(),
+            request_length=request_length,
         )
