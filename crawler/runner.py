@@ -26,6 +26,7 @@ class CrawlOptions:
     include_internal: bool = False
     run_id: str = field(default_factory=new_run_id)
     overrides: dict[str, Any] = field(default_factory=dict)
+    trusted_hosts: list[str] = field(default_factory=list)
     log_level: str = "INFO"
     progress: bool = False
 
@@ -51,7 +52,7 @@ def build_settings(options: CrawlOptions) -> Settings:
             "ARCHIVE_SOURCES": options.sources,
             "ARCHIVE_BASE_URL": options.base_url or "",
             "ARCHIVE_INCLUDE_INTERNAL": options.include_internal,
-            "ARCHIVE_TRUSTED_HOSTS": proxy_hosts(),
+            "ARCHIVE_TRUSTED_HOSTS": [*proxy_hosts(), *options.trusted_hosts],
             "ARCHIVE_PROGRESS": options.progress,
             "LOG_LEVEL": options.log_level,
             **options.overrides,

@@ -25,6 +25,18 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
+# IANA special-purpose blocks that are not globally reachable, for those the
+# running Python's ipaddress tables still call global (they differ by version).
+_SPECIAL_PURPOSE = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24",
+        "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4",
+        "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "fec0::/10",
+    )
+)  # fmt: skip
+_GLOBAL_EXCEPTIONS = tuple(ipaddress.ip_address(a) for a in ("192.0.0.9", "192.0.0.10"))
+
 
 def forbidden_reason(ip: IPAddress) -> str | None:
     """Why an address must not be fetched (loopback, private, ...), or None when it is public."""
@@ -47,6 +59,8 @@ def forbidden_reason(ip: IPAddress) -> str | None:
             return kind
     if not ip.is_global:
         return "not globally routable"
+    if ip not in _GLOBAL_EXCEPTIONS and any(ip in block for block in _SPECIAL_PURPOSE):
+        return "special-purpose, not globally routable"
     return None
 
 
@@ -100,15 +114,46 @@ class _FilteringReceiver:
         self._receiver.resolutionComplete()
 
 
+def is_localhost_name(host: str) -> bool:
+    """``localhost`` and every name under ``.localhost`` are loopback (RFC 6761, section 6.3)."""
+    host = host.lower().rstrip(".")
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def parse_resolve_entry(entry: str) -> tuple[str, list[str]]:
+    """``HOST:ADDRESS[,ADDRESS...]`` (IPv6 in brackets allowed), as in curl's --resolve."""
+    host, sep, addresses = entry.partition(":")
+    parsed = []
+    for text in addresses.split(","):
+        try:
+            parsed.append(str(ipaddress.ip_address(text.strip().strip("[]"))))
+        except ValueError:
+            raise ValueError(f"--resolve {entry!r}: {text.strip()!r} is not an IP address") from None
+    if not host or not sep or not parsed:
+        raise ValueError(f"--resolve {entry!r}: expected HOST:ADDRESS[,ADDRESS...]")
+    return host.lower().rstrip("."), parsed
+
+
+def parse_nameserver(entry: str) -> tuple[str, int]:
+    """``HOST[:PORT]`` of a DNS server (port 53 by default)."""
+    host, _, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "53")
+    try:
+        return host.strip("[]"), int(port)
+    except ValueError:
+        raise ValueError(f"--dns-server {entry!r}: expected HOST[:PORT]") from None
+
+
 class GuardedResolver(CachingHostnameResolver):
     """Scrapy's caching resolver, refusing forbidden addresses for every connection.
 
     Every host Scrapy connects to, numeric ones included, is resolved here and
     the connection is made to the addresses passed on, so there is no window
-    between check and connect (DNS rebinding). A host whose every address is
-    refused fails with Twisted's DNSLookupError; :meth:`refusal_for` tells why,
-    which :class:`crawler.middlewares.addressguard.AddressGuardMiddleware`
-    turns into a ``blocked`` outcome.
+    between check and connect (DNS rebinding); the cache pins a name's answer
+    for the run. A host whose every address is refused fails with a DNS lookup
+    error; :meth:`refusal_for` tells why, which
+    :class:`crawler.middlewares.addressguard.AddressGuardMiddleware` turns into
+    a ``blocked`` outcome. ``overrides`` answer for names like curl's
+    ``--resolve``; ``nameservers`` replace the system resolver.
     """
 
     def __init__(
@@ -117,21 +162,35 @@ class GuardedResolver(CachingHostnameResolver):
         cache_size: int,
         allow_private: bool = False,
         trusted_hosts: Sequence[str] = (),
+        overrides: dict[str, list[str]] | None = None,
+        nameservers: Sequence[tuple[str, int]] = (),
     ):
         super().__init__(reactor, cache_size)
         self.allow_private = allow_private
         self.trusted_hosts = frozenset(h.lower() for h in trusted_hosts)
+        self.overrides = {host.lower().rstrip("."): list(ips) for host, ips in (overrides or {}).items()}
+        if nameservers:
+            from twisted.internet._resolver import SimpleResolverComplexifier
+            from twisted.names.client import Resolver
+
+            dns_client: Any = Resolver(servers=list(nameservers), reactor=reactor)  # type: ignore[no-untyped-call]
+            complexified: Any = SimpleResolverComplexifier(dns_client)
+            self.original_resolver = complexified
         self._refusals: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, reactor: ReactorBase) -> Self:
         settings = crawler.settings
         cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
+        overrides = dict(parse_resolve_entry(entry) for entry in settings.getlist("ARCHIVE_RESOLVE"))
+        nameservers = [parse_nameserver(entry) for entry in settings.getlist("ARCHIVE_DNS_SERVERS")]
         return cls(
             reactor,
             cache_size,
             allow_private=settings.getbool("ARCHIVE_ALLOW_PRIVATE"),
             trusted_hosts=settings.getlist("ARCHIVE_TRUSTED_HOSTS"),
+            overrides=overrides,
+            nameservers=nameservers,
         )
 
     def resolveHostName(
@@ -143,18 +202,41 @@ class GuardedResolver(CachingHostnameResolver):
         transportSemantics: str = "TCP",
     ) -> IResolutionReceiver:
         receiver: Any = resolutionReceiver
-        if not self.allow_private and hostName.lower() not in self.trusted_hosts:
+        host = hostName.lower().rstrip(".")
+        if not self.allow_private and host not in self.trusted_hosts:
+            if is_localhost_name(host):
+                self._record(host, f"{hostName} is a localhost name, always loopback (use --allow-private to archive it)")
+                return self._answer(resolutionReceiver, hostName, [], portNumber)
             receiver = _FilteringReceiver(resolutionReceiver, self, hostName)
-        return super().resolveHostName(
+        if host in self.overrides:
+            return self._answer(receiver, hostName, self.overrides[host], portNumber)
+        resolution: IResolutionReceiver = super().resolveHostName(
             receiver, hostName, portNumber, addressTypes, transportSemantics
         )
+        return resolution
+
+    @staticmethod
+    def _answer(receiver: Any, host_name: str, ips: list[str], port: int) -> IResolutionReceiver:
+        from scrapy.resolver import HostResolution
+        from twisted.internet.address import IPv4Address, IPv6Address
+
+        receiver.resolutionBegan(HostResolution(host_name))
+        for ip in ips:
+            address_type = IPv6Address if ":" in ip else IPv4Address
+            receiver.addressResolved(address_type("TCP", ip, port))
+        receiver.resolutionComplete()
+        answered: IResolutionReceiver = receiver
+        return answered
 
     def refuse(self, host: str, ip: str, reason: str) -> None:
-        message = refusal_message(host, ip, reason)
-        if self._refusals.get(host.lower()) != message:
+        self._record(host, refusal_message(host, ip, reason))
+
+    def _record(self, host: str, message: str) -> None:
+        key = host.lower().rstrip(".")
+        if self._refusals.get(key) != message:
             logger.warning("Refused to connect: %(message)s", {"message": message})
-        self._refusals[host.lower()] = message
+        self._refusals[key] = message
 
     def refusal_for(self, host: str) -> str | None:
         """Why connecting to ``host`` was refused, if it was."""
-        return self._refusals.get(host.lower())
+        return self._refusals.get(host.lower().rstrip("."))

@@ -6,7 +6,13 @@ import ipaddress
 
 import pytest
 
-from crawler.ssrf import forbidden_reason, parse_literal_host
+from crawler.ssrf import (
+    forbidden_reason,
+    is_localhost_name,
+    parse_literal_host,
+    parse_nameserver,
+    parse_resolve_entry,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,3 +62,35 @@ def test_public_addresses_are_allowed(address: str) -> None:
 def test_literal_hosts_decode_like_the_resolver(host: str, expected: str | None) -> None:
     parsed = parse_literal_host(host)
     assert (str(parsed) if parsed else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("evil.test:10.0.0.1", ("evil.test", ["10.0.0.1"])),
+        ("Multi.Test.:10.0.0.1,[::1]", ("multi.test", ["10.0.0.1", "::1"])),
+    ],
+)
+def test_resolve_entries_parse_like_curl(entry: str, expected: tuple[str, list[str]]) -> None:
+    assert parse_resolve_entry(entry) == expected
+
+
+@pytest.mark.parametrize("entry", ["evil.test", "evil.test:", ":10.0.0.1", "evil.test:not-an-ip"])
+def test_bad_resolve_entries_say_what_is_wrong(entry: str) -> None:
+    with pytest.raises(ValueError, match="--resolve"):
+        parse_resolve_entry(entry)
+
+
+def test_nameserver_entries() -> None:
+    assert parse_nameserver("127.0.0.1:5353") == ("127.0.0.1", 5353)
+    assert parse_nameserver("127.0.0.1") == ("127.0.0.1", 53)
+
+
+@pytest.mark.parametrize(("name", "local"), [("localhost", True), ("a.b.localhost.", True), ("localhost.example", False)])
+def test_localhost_names(name: str, local: bool) -> None:
+    assert is_localhost_name(name) is local
+
+
+@pytest.mark.parametrize("address", ["192.0.0.8", "198.18.0.1", "2001:db8::1", "100::1"])
+def test_special_purpose_blocks_are_refused_whatever_python_says(address: str) -> None:
+    assert forbidden_reason(ipaddress.ip_address(address)) is not None
