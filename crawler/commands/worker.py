@@ -1,0 +1,109 @@
+"""`citearchive worker --redis URL --out DIR`: one crawl process sharing a run's frontier with other workers."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from crawler.commands.archive import DEFAULT_OUT
+from crawler.commands.common import UsageError, add_log_options, check_output_dir, log_level
+from crawler.exitcodes import EXIT_INCOMPLETE, EXIT_OK
+
+EXAMPLES = """\
+examples:
+  citearchive worker --redis redis://queue.example:6379/0 --out /srv/citearchive
+  citearchive worker --redis redis://127.0.0.1:6379/0 --out data --idle-exit 30 --worker-id host1-a
+
+Files go to OUT/workers/WORKER_ID/collections/NAME/ until `citearchive finalize` collects them.
+"""
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "worker",
+        help="crawl a distributed run's frontier (Redis, scrapy-redis)",
+        description="Archive citations from the run in Redis, alongside any number of other workers.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--redis", required=True, metavar="URL", help="the run's Redis, redis://HOST:PORT/DB")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    parser.add_argument("--worker-id", metavar="ID", help="name in file names and Redis (default HOST-random)")
+    parser.add_argument(
+        "--idle-exit", type=int, default=0, metavar="SECONDS", help="exit after this long without work (default 0: never)"
+    )
+    parser.add_argument("--heartbeat", type=float, default=5.0, metavar="SECONDS", help="liveness beat (default 5)")
+    parser.add_argument("--concurrency", type=int, metavar="N", help="requests in flight in this worker (default 16)")
+    parser.add_argument("--per-host", type=int, metavar="N", help="requests in flight per host in this worker (default 1)")
+    parser.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="let the crawler fetch loopback and private addresses (off by default: SSRF guard)",
+    )
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="download timeout per request (default 30)")
+    parser.add_argument("--max-size", type=float, metavar="MIB", help="largest response to archive, in MiB (default 50)")
+    parser.add_argument("--user-agent", metavar="UA", help="User-Agent header to send")
+    parser.add_argument("--retries", type=int, metavar="N", help="retries on 5xx and timeouts (default 2)")
+    add_log_options(parser)
+    parser.set_defaults(run=run)
+
+
+def _checked(value: float | None, valid: bool, message: str) -> float | None:
+    if value is not None and not valid:
+        raise UsageError(message)
+    return value
+
+
+def worker_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The crawl options a worker takes, as Scrapy settings; bad values are usage errors."""
+    overrides: dict[str, Any] = {}
+    if _checked(args.timeout, (args.timeout or 0) > 0, "--timeout must be a positive number of seconds"):
+        overrides["DOWNLOAD_TIMEOUT"] = args.timeout
+    if _checked(args.max_size, (args.max_size or 0) > 0, "--max-size must be a positive number of MiB"):
+        overrides["DOWNLOAD_MAXSIZE"] = int(args.max_size * 1024 * 1024)
+    if _checked(args.retries, (args.retries or 0) >= 0, "--retries must be 0 or more") is not None:
+        overrides["RETRY_TIMES"] = args.retries
+    if _checked(args.concurrency, (args.concurrency or 0) >= 1, "--concurrency must be 1 or more"):
+        overrides["CONCURRENT_REQUESTS"] = args.concurrency
+    if _checked(args.per_host, (args.per_host or 0) >= 1, "--per-host must be 1 or more"):
+        overrides["CONCURRENT_REQUESTS_PER_DOMAIN"] = args.per_host
+    if args.user_agent:
+        overrides["USER_AGENT"] = args.user_agent
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler.distributed.extra import require_distributed
+
+    require_distributed()
+    from crawler.distributed import state
+    from crawler.distributed.keys import valid_worker_id
+    from crawler.distributed.worker import WorkerOptions, default_worker_id, heartbeat_ttl, run_worker
+
+    worker_id = args.worker_id or default_worker_id()
+    if not valid_worker_id(worker_id):
+        raise UsageError(f"invalid --worker-id {worker_id!r}: use up to 63 letters, digits, '-' or '_'")
+    if args.idle_exit < 0 or args.heartbeat <= 0:
+        raise UsageError("--idle-exit must be 0 or more and --heartbeat positive")
+    overrides = worker_overrides(args)
+    check_output_dir(args.out)
+    client = state.connect(args.redis)
+    run_info = state.require_run(client, args.redis)
+    options = WorkerOptions(
+        redis_url=args.redis,
+        run=run_info,
+        worker_id=worker_id,
+        out=args.out,
+        allow_private=args.allow_private,
+        idle_exit=args.idle_exit,
+        heartbeat=args.heartbeat,
+        overrides=overrides,
+        log_level=log_level(args, interactive=False),
+    )
+    if not state.claim_worker(client, run_info, worker_id, heartbeat_ttl(options)):
+        raise UsageError(f"a worker with id {worker_id!r} is running in run {run_info.run_id}: pick another --worker-id")
+    print(f"worker {worker_id}: run {run_info.run_id}, staging in {options.staging}", flush=True)
+    reason = run_worker(options)
+    print(f"worker {worker_id}: stopped ({reason})", flush=True)
+    return EXIT_OK if reason == "finished" else EXIT_INCOMPLETE

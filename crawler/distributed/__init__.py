@@ -1,0 +1,1 @@
+"""Distributed crawling: workers share one frontier in Redis through scrapy-redis (the ``distributed`` extra)."""
