@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import select
 import socket
 import socketserver
@@ -85,6 +86,12 @@ _DEFLATE_BOMB = _bomb(lambda data: zlib.compress(data, 9))
 @route("/ok")
 def ok(c: Conn) -> None:
     c.page()
+
+
+@route("/incompressible")
+def incompressible(c: Conn) -> None:
+    """256 KiB of random bytes: fills a disk as fast as it is written (gzip cannot shrink it)."""
+    c.page(os.urandom(256 * 1024), headers=[("Content-Type", "application/octet-stream")])
 
 
 @route("/gzip-bomb")

@@ -32,6 +32,7 @@ class Expected:
 E = Expected
 EXPECTED: dict[str, Expected] = {
     "/ok": E("archived", http_status=200),
+    "/incompressible": E("archived", http_status=200),
     "/gzip-bomb": E("failed", "compression bomb", "hops"),
     "/deflate-bomb": E("failed", "compression bomb", "hops"),
     "/br-unasked": E("failed", "could not decode", "hops"),
