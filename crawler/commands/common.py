@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 
 class UsageError(Exception):
@@ -44,3 +46,40 @@ def log_level(args: argparse.Namespace, interactive: bool) -> str:
     if args.quiet or interactive:
         return "WARNING"
     return "INFO"
+
+
+def add_fetch_options(parser: argparse.ArgumentParser) -> None:
+    """How requests are made: the options every crawling command shares."""
+    parser.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="let the crawler fetch loopback and private addresses (off by default: SSRF guard)",
+    )
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="download timeout per request (default 30)")
+    parser.add_argument("--max-size", type=float, metavar="MIB", help="largest response to archive, in MiB (default 50)")
+    parser.add_argument("--user-agent", metavar="UA", help="User-Agent header to send")
+    parser.add_argument("--retries", type=int, metavar="N", help="retries on 5xx and timeouts (default 2)")
+    parser.add_argument(
+        "--delay", type=float, metavar="SECONDS", help="pause between requests to the same host (default 0.25)"
+    )
+
+
+def fetch_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The fetch options as Scrapy settings; a bad value is a usage error."""
+    checks: tuple[tuple[str, str, Callable[[float], bool], str], ...] = (
+        ("timeout", "DOWNLOAD_TIMEOUT", lambda v: v > 0, "--timeout must be a positive number of seconds"),
+        ("max_size", "DOWNLOAD_MAXSIZE", lambda v: v > 0, "--max-size must be a positive number of MiB"),
+        ("retries", "RETRY_TIMES", lambda v: v >= 0, "--retries must be 0 or more"),
+        ("delay", "DOWNLOAD_DELAY", lambda v: v >= 0, "--delay must be 0 or more seconds"),
+    )
+    overrides: dict[str, Any] = {}
+    for attribute, setting, valid, message in checks:
+        value = getattr(args, attribute, None)
+        if value is None:
+            continue
+        if not valid(value):
+            raise UsageError(message)
+        overrides[setting] = int(value * 1024 * 1024) if attribute == "max_size" else value
+    if getattr(args, "user_agent", None):
+        overrides["USER_AGENT"] = args.user_agent
+    return overrides

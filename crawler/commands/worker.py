@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from crawler.commands.archive import DEFAULT_OUT
-from crawler.commands.common import UsageError, add_log_options, check_output_dir, log_level
+from crawler.commands.common import (
+    UsageError,
+    add_fetch_options,
+    add_log_options,
+    check_output_dir,
+    fetch_overrides,
+    log_level,
+)
 from crawler.exitcodes import EXIT_INCOMPLETE, EXIT_OK
 
 EXAMPLES = """\
@@ -36,15 +43,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--heartbeat", type=float, default=5.0, metavar="SECONDS", help="liveness beat (default 5)")
     parser.add_argument("--concurrency", type=int, metavar="N", help="requests in flight in this worker (default 16)")
     parser.add_argument("--per-host", type=int, metavar="N", help="requests in flight per host in this worker (default 1)")
-    parser.add_argument(
-        "--allow-private",
-        action="store_true",
-        help="let the crawler fetch loopback and private addresses (off by default: SSRF guard)",
-    )
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="download timeout per request (default 30)")
-    parser.add_argument("--max-size", type=float, metavar="MIB", help="largest response to archive, in MiB (default 50)")
-    parser.add_argument("--user-agent", metavar="UA", help="User-Agent header to send")
-    parser.add_argument("--retries", type=int, metavar="N", help="retries on 5xx and timeouts (default 2)")
+    add_fetch_options(parser)
     add_log_options(parser)
     parser.set_defaults(run=run)
 
@@ -57,19 +56,11 @@ def _checked(value: float | None, valid: bool, message: str) -> float | None:
 
 def worker_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The crawl options a worker takes, as Scrapy settings; bad values are usage errors."""
-    overrides: dict[str, Any] = {}
-    if _checked(args.timeout, (args.timeout or 0) > 0, "--timeout must be a positive number of seconds"):
-        overrides["DOWNLOAD_TIMEOUT"] = args.timeout
-    if _checked(args.max_size, (args.max_size or 0) > 0, "--max-size must be a positive number of MiB"):
-        overrides["DOWNLOAD_MAXSIZE"] = int(args.max_size * 1024 * 1024)
-    if _checked(args.retries, (args.retries or 0) >= 0, "--retries must be 0 or more") is not None:
-        overrides["RETRY_TIMES"] = args.retries
+    overrides = fetch_overrides(args)
     if _checked(args.concurrency, (args.concurrency or 0) >= 1, "--concurrency must be 1 or more"):
         overrides["CONCURRENT_REQUESTS"] = args.concurrency
     if _checked(args.per_host, (args.per_host or 0) >= 1, "--per-host must be 1 or more"):
         overrides["CONCURRENT_REQUESTS_PER_DOMAIN"] = args.per_host
-    if args.user_agent:
-        overrides["USER_AGENT"] = args.user_agent
     return overrides
 
 
