@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import surt
-from cdxj_indexer.main import write_cdx_index
+from cdxj_indexer.main import CDXJIndexer
 
 from archive.atomic import atomic_open
 from archive.exceptions import IndexLookupError
@@ -25,6 +25,21 @@ def url_key(url: str) -> str:
     return str(surt.surt(url))
 
 
+class _Indexer(CDXJIndexer):  # type: ignore[misc]  # untyped third-party base
+    """cdxj_indexer's CDXJIndexer, keeping its record iterator so an error can say where it happened."""
+
+    record_iter: Any = None
+
+    def _create_record_iter(self, input_: Any) -> Any:
+        self.record_iter = super()._create_record_iter(input_)
+        return self.record_iter
+
+    def failed_at(self) -> int | None:
+        """Offset of the record being read when indexing failed (its gzip member's, if compressed)."""
+        offset = getattr(self.record_iter, "offset", None)
+        return offset if isinstance(offset, int) else None
+
+
 def index_warc_files(archive_dir: Path, names: Iterable[str]) -> list[str]:
     """CDXJ lines (sorted, no trailing newline) for the WARCs ``names`` in ``archive_dir``.
 
@@ -37,12 +52,16 @@ def index_warc_files(archive_dir: Path, names: Iterable[str]) -> list[str]:
     lines: list[str] = []
     for name in names:
         out = io.StringIO()
+        # What cdxj_indexer.main.write_cdx_index(out, [path], {"dir_root": ...}) does.
+        indexer = _Indexer(out, [str(archive_dir / name)], dir_root=str(archive_dir))
         try:
-            write_cdx_index(out, [str(archive_dir / name)], {"dir_root": str(archive_dir)})
+            indexer.process_all()
         except Exception as exc:
-            # AttributeError and others on malformed records; all are re-raised, wrapped.
+            # AttributeError, ValueError, ArchiveLoadFailed... on malformed records: all re-raised, wrapped.
+            offset = indexer.failed_at()
+            where = f" (the record at offset {offset})" if offset is not None else ""
             raise IndexLookupError(
-                f"Cannot index {name}: {exc}; check it with `warcio check {archive_dir / name}`"
+                f"Cannot index {name}{where}: {exc}; check it with `warcio check {archive_dir / name}`"
             ) from exc
         lines.extend(line for line in out.getvalue().splitlines() if line)
     return sorted(set(lines))

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive.replay.confine import inside
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["Catalog", "CollectionEntry", "PostEntry", "valid_collection_name"]
@@ -110,6 +112,10 @@ class Catalog:
             return []
         manifests = []
         for path in sorted(directory.glob("*.json")):
+            if not inside(str(path), str(directory)):
+                # A symlink to a file elsewhere (e.g. copied in from a worker with rsync -a) is not read.
+                logger.warning("Skipping %(path)s: it resolves outside %(dir)s", {"path": path, "dir": directory})
+                continue
             manifest = self._load(path)
             if manifest is not None:
                 manifests.append(manifest)
