@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import logging
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -9,6 +12,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ARCHIVE_CSP",
@@ -95,19 +100,62 @@ class RequestGuard:
 
 
 class ArchiveHeaders:
-    """Puts ARCHIVE_CSP on every archive response, replacing any other policy, and drops CORS grants."""
+    """Puts ARCHIVE_CSP on every archive response, replacing any other policy, and drops CORS grants.
 
-    DROP = ("content-security-policy", "access-control-allow-origin", "access-control-allow-credentials")
+    It drops Content-Length too: on ``id_`` replay pywb passes the archived value through, and a
+    truncated or hostile record declares more bytes than it holds (the client waits for bytes that
+    never come) or fewer (the rest would be read as the next response on the connection). The server
+    frames the body itself, chunked (RFC 9112 section 6.3). A HEAD reply, which has no body, keeps it.
+
+    pywb's own 5xx pages (no Memento-Datetime: not an archived response) quote the exception, which
+    for an unreadable record includes the first bytes of the file; they are replaced with a plain
+    message and the details go to the log.
+    """
+
+    DROP = (
+        "content-security-policy",
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+        "content-length",
+    )
 
     def __init__(self, app: WsgiApp) -> None:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        scrubbed: list[str] = []
+        head = environ.get("REQUEST_METHOD") == "HEAD"
+        drop = tuple(name for name in self.DROP if not (head and name == "content-length"))
+
         def isolated_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            kept = [(name, value) for name, value in headers if name.lower() not in self.DROP]
+            kept = [(name, value) for name, value in headers if name.lower() not in drop]
+            if status[:1] == "5" and not any(name.lower() == "memento-datetime" for name, _ in headers):
+                scrubbed.append(status)
+                kept = [(name, value) for name, value in kept if name.lower() not in ("content-type", "content-length")]
+                kept.append(("Content-Type", "text/plain; charset=utf-8"))
             kept.append(("Content-Security-Policy", ARCHIVE_CSP))
             if exc_info is not None:
                 return start_response(status, kept, exc_info)
             return start_response(status, kept)
 
-        return self.app(environ, isolated_start)
+        result = self.app(environ, isolated_start)
+        if not scrubbed:
+            return result
+        try:
+            details = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        logger.warning(
+            "Replay error %(status)s for %(path)s: %(details)s",
+            {"status": scrubbed[0], "path": environ.get("PATH_INFO", ""), "details": _error_text(details)},
+        )
+        return [f"{scrubbed[0]}: this could not be replayed; the replay server's log says why.\n".encode()]
+
+
+def _error_text(page: bytes) -> str:
+    """The details of a pywb error page, as one line of text."""
+    text = page.decode("utf-8", "replace")
+    match = re.search(r"<pre>(.*?)</pre>", text, re.DOTALL)
+    return html.unescape(" ".join((match.group(1) if match else text).split()))[:2000]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.replay.bounds import DEFAULT_MAX_DECODED, BoundedRewriter
+from archive.replay.confine import confine_archive_app
 from archive.replay.isolation import ArchiveHeaders, RequestGuard
 
 if TYPE_CHECKING:
@@ -50,12 +51,13 @@ def allowed_hosts(host: str, port: int) -> set[str] | None:
 
 
 def build_archive_app(out: Path, max_decoded: int = DEFAULT_MAX_DECODED) -> Any:
-    """pywb's FrontEndApp over ``out/collections``, its decoding bounded. Imports pywb (and gevent's patches)."""
+    """pywb's FrontEndApp over ``out/collections``, file reads confined, decoding bounded. Imports pywb (and gevent's patches)."""
     from pywb.apps.frontendapp import FrontEndApp
 
     collections = (out / "collections").resolve()
     with as_file(files("archive.replay").joinpath("pywb.yaml")) as config_file:
         app = FrontEndApp(config_file=str(config_file), custom_config={"collections_root": str(collections)})
+    confine_archive_app(app)
     app.rewriterapp.default_rw = BoundedRewriter(app.rewriterapp.default_rw, max_decoded)
     app.rewriterapp.js_proxy_rw = BoundedRewriter(app.rewriterapp.js_proxy_rw, max_decoded)
     return app
