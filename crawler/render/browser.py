@@ -44,9 +44,18 @@ def chromium_binary(path: str) -> str:
     return path
 
 
-def chromium_args(proxy_port: int) -> list[str]:
-    """Chromium's command-line flags; ``<-loopback>`` sends loopback URLs through the proxy too."""
-    return [*_FLAGS, f"--proxy-server=http://127.0.0.1:{proxy_port}", "--proxy-bypass-list=<-loopback>"]
+def chromium_args(proxy_port: int, trusted_spki: str | None = None) -> list[str]:
+    """Chromium's command-line flags; ``<-loopback>`` sends loopback URLs through the proxy too.
+
+    ``trusted_spki`` (base64 SHA-256 of a SubjectPublicKeyInfo) is the render
+    proxy's CA: certificates chaining to it are accepted, and no others whose
+    errors would otherwise stop the page. Chromium honours the flag only with
+    a ``--user-data-dir``, which playwright's persistent context gives.
+    """
+    args = [*_FLAGS, f"--proxy-server=http://127.0.0.1:{proxy_port}", "--proxy-bypass-list=<-loopback>"]
+    if trusted_spki is not None:
+        args.append(f"--ignore-certificate-errors-spki-list={trusted_spki}")
+    return args
 
 
 def browser_env(profile: Path) -> dict[str, str | float | bool]:

@@ -22,6 +22,7 @@ from archive.manifest import compile_manifest, write_manifest
 from archive.writer import ArchiveWriter
 from crawler.render.browser import browser_env, chromium_args, chromium_binary, reap
 from crawler.render.proxy import REFUSED_HEADER, PageGate, ProxyPolicy, RecordingProxy
+from crawler.render.tlsca import InterceptionCA
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -37,7 +38,6 @@ __all__ = ["RenderConfig", "RenderJob", "run_render_phase", "select_jobs", "want
 SCREENSHOT_SCHEME = "urn:screenshot:"  # + the page URL: the screenshot's resource record
 DOM_SCHEME = "urn:dom:"  # + the page URL: the DOM serialised after rendering
 NOT_RENDERED = "not attempted: the run ended before this page was rendered"
-HTTPS_NOT_RENDERED = "not rendered: the recording proxy records plain http only, not https (see docs/render.md)"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SETTLE_MS = 5_000  # after "load", how long to wait for the network to go idle
 
@@ -73,6 +73,7 @@ class RenderConfig:
                 allow_private=settings.getbool("ARCHIVE_ALLOW_PRIVATE"),
                 max_size=settings.getint("DOWNLOAD_MAXSIZE"),
                 timeout=settings.getfloat("DOWNLOAD_TIMEOUT"),
+                verify_certificates=settings.getbool("DOWNLOAD_VERIFY_CERTIFICATES"),
             ),
             render_all=settings.getbool("ARCHIVE_RENDER"),
             domains=[d.lower().strip(".") for d in settings.getlist("ARCHIVE_RENDER_DOMAINS")],
@@ -129,8 +130,9 @@ def _where(location: RecordLocation | None) -> dict[str, Any] | None:
 class _Session:
     """One render phase's writer, journal and proxy; every write goes through one thread, in order."""
 
-    def __init__(self, config: RenderConfig) -> None:
+    def __init__(self, config: RenderConfig, ca: InterceptionCA) -> None:
         self.config = config
+        self.ca = ca
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render-writer")
         self.writer = ArchiveWriter(
             config.collection.archive_dir,
@@ -141,7 +143,7 @@ class _Session:
         )
         self.journal = Journal(config.collection.journal_path(config.run_id), fsync=config.fsync)
         self.gate = PageGate()
-        self.proxy = RecordingProxy(self.write_capture, config.policy, self.gate)
+        self.proxy = RecordingProxy(self.write_capture, config.policy, self.gate, ca)
 
     async def _off_loop(self, function: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
@@ -191,7 +193,7 @@ async def _render_page(session: _Session, context: Any, job: RenderJob) -> dict[
         render["http_status"] = response.status if response is not None else None
         render["final_url"] = response.url if response is not None else None
         if refused is not None or exchange is None or exchange.location is None:
-            render["reason"] = refused or "the page itself was not recorded by the proxy"
+            render["reason"] = refused or session.proxy.refusal(job.url) or "the page itself was not recorded by the proxy"
         png = await page.screenshot(full_page=True, type="png", timeout=timeout_ms)
         dom = (await page.content()).encode("utf-8")
         page_record = exchange.location.record_id if exchange and exchange.location else None
@@ -205,6 +207,8 @@ async def _render_page(session: _Session, context: Any, job: RenderJob) -> dict[
         )
     except PlaywrightError as exc:
         render["reason"] = f"the browser could not render it: {str(exc).splitlines()[0]}"
+        if (refusal := session.proxy.refusal(job.url)) is not None:  # e.g. an https tunnel the guard refused
+            render["reason"] += f" ({refusal})"
     finally:
         await page.close()
     render["resources"] = _resources(session.proxy, job.url, requested, failures)
@@ -220,7 +224,7 @@ def _resources(proxy: RecordingProxy, page_url: str, requested: list[str], failu
         if proxy.archived(url) is not None:
             archived += 1
             continue
-        reason = next((e.reason for e in reversed(proxy.exchanges) if e.url == url and e.reason), None)
+        reason = proxy.refusal(url)
         failed.append({"url": url, "reason": reason or failures.get(url) or "not recorded"})
     return {"archived": archived, "failed": failed}
 
@@ -236,11 +240,6 @@ async def _render_all(session: _Session, jobs: list[RenderJob], profile: Path) -
 
     async def one(context: Any, job: RenderJob) -> None:
         async with limit:
-            if urlsplit(job.url).scheme != "http":
-                render = {"status": "skipped", "reason": HTTPS_NOT_RENDERED}
-                await session.journal_render(job, render)
-                done.add(job.key)
-                return
             try:
                 render = await asyncio.wait_for(_render_page(session, context, job), config.page_timeout + 10)
             except TimeoutError:
@@ -254,7 +253,7 @@ async def _render_all(session: _Session, jobs: list[RenderJob], profile: Path) -
             context = await playwright.chromium.launch_persistent_context(
                 str(profile / "profile"),
                 executable_path=chromium_binary(config.chromium),
-                args=chromium_args(port),
+                args=chromium_args(port, session.ca.spki),  # only our CA is trusted: see docs/render.md
                 env=browser_env(profile),
                 headless=True,
                 viewport={"width": 1280, "height": 900},
@@ -331,7 +330,8 @@ def run_render_phase(config: RenderConfig) -> bool:
         )
         return True
     profile = Path(tempfile.mkdtemp(prefix=f"citearchive-render-{config.run_id}-"))
-    session = _Session(config)
+    # The run's own CA, for intercepting https: in the profile directory, removed with it.
+    session = _Session(config, InterceptionCA.create(profile / "tls"))
     logger.info("Rendering %(n)d page(s) in Chromium", {"n": len(jobs)})
     done: set[str] = set()
     interrupted = True

@@ -1,4 +1,4 @@
-"""The recording forward proxy in the browser's path: each plain-HTTP exchange is archived as received."""
+"""The recording forward proxy in the browser's path: each exchange, http or https, is archived as received."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
+import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -13,12 +14,18 @@ from urllib.parse import urlsplit
 
 from archive.capture import Capture
 from archive.wireform import HOP_BY_HOP, reason_phrase, request_target
-from crawler.ssrf import forbidden_reason, is_localhost_name, parse_literal_host, refusal_message
+from crawler.ssrf import (
+    forbidden_reason,
+    is_localhost_name,
+    parse_literal_host,
+    refusal_message,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from archive.capture import Headers, RecordLocation
+    from crawler.render.tlsca import InterceptionCA
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +39,7 @@ _NOT_FORWARDED = HOP_BY_HOP | {"proxy-authorization", "proxy-authenticate", "acc
 ACCEPT_ENCODING = "gzip, deflate"
 _HEAD_LIMIT = 256 * 1024  # request or response line plus headers
 _IDLE_TIMEOUT = 120.0  # a browser connection with no request for this long is closed
+_HANDSHAKE_TIMEOUT = 30.0  # TLS handshake with the browser, inside a CONNECT tunnel
 
 
 class PageGate:
@@ -48,12 +56,26 @@ class PageGate:
     def __init__(self, wait: float = 5.0) -> None:
         self.wait = wait
         self._expected: dict[str, asyncio.Event] = {}
+        self._origins: dict[str, asyncio.Event] = {}
 
     def _event(self, url: str) -> asyncio.Event:
         return self._expected.setdefault(url.split("#", 1)[0], asyncio.Event())
 
     def expect(self, url: str) -> None:
         self._event(url).set()
+        if (origin := _origin(url)) is not None:
+            self._origins.setdefault(origin, asyncio.Event()).set()
+
+    async def admits_origin(self, origin: str) -> bool:
+        """Whether a page asked for a URL of ``origin`` (``https://host[:port]``): a tunnel may open to it."""
+        event = self._origins.setdefault(origin, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), self.wait)
+        except TimeoutError:
+            if not event.is_set():
+                self._origins.pop(origin, None)
+            return False
+        return True
 
     async def admits(self, url: str) -> bool:
         try:
@@ -62,6 +84,35 @@ class PageGate:
             self._expected.pop(url.split("#", 1)[0], None)
             return False
         return True
+
+
+def _origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of ``url``, lower-cased, without its default port."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    scheme = parts.scheme.lower()
+    return _origin_of(scheme, parts.hostname, port or (443 if scheme == "https" else 80))
+
+
+def _origin_of(scheme: str, host: str, port: int) -> str:
+    host = host.lower().strip("[]")
+    netloc = f"[{host}]" if ":" in host else host
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{netloc}" if port == default else f"{scheme}://{netloc}:{port}"
+
+
+def _authority(target: str) -> tuple[str, int]:
+    """Host and port of a CONNECT target (authority-form, RFC 9112 section 3.2.3)."""
+    parts = urlsplit("//" + target)
+    port = parts.port  # ValueError when not a number in range
+    if not parts.hostname or port is None or parts.username is not None or parts.path:
+        raise ValueError(f"not an authority: {target[:100]!r}")
+    return parts.hostname, port
 
 
 class Refused(Exception):
@@ -79,6 +130,7 @@ class ProxyPolicy:
     allow_private: bool = False
     max_size: int = 50 * 1024 * 1024  # largest body archived (DOWNLOAD_MAXSIZE)
     timeout: float = 30.0  # seconds per exchange (DOWNLOAD_TIMEOUT)
+    verify_certificates: bool = False  # upstream https, as the crawl (DOWNLOAD_VERIFY_CERTIFICATES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +150,19 @@ class _Request:
     headers: Headers
     body: bytes = b""
     keep_alive: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Tunnel:
+    """An intercepted CONNECT: where its requests go (the address the guard checked)."""
+
+    host: str
+    port: int
+    ip: str
+
+    @property
+    def origin(self) -> str:
+        return _origin_of("https", self.host, self.port)
 
 
 @dataclass(slots=True)
@@ -151,8 +216,15 @@ class RecordingProxy:
     still content-encoded. That exchange becomes an
     :class:`archive.capture.Capture`, handed to ``write`` (which returns where
     its records landed) before the browser gets the response. Bodies over
-    ``max_size`` are not archived (the browser gets a 502). ``CONNECT`` (https)
-    is refused with 501: TLS would have to be intercepted to record it.
+    ``max_size`` are not archived (the browser gets a 502).
+
+    ``CONNECT host:port`` (https) is intercepted when a ``ca`` is given: the
+    gate must have seen a page request for that origin, the SSRF guard checks
+    the address ``host`` resolves to, then the proxy answers 200, takes the
+    browser's TLS handshake with a leaf certificate for ``host`` signed by
+    ``ca`` (ALPN ``http/1.1`` only) and treats each decrypted request like a
+    plain one, as ``https://host[:port]/path?query``, forwarded over TLS to the
+    checked address. Without a ``ca``, ``CONNECT`` is refused with 501.
     """
 
     def __init__(
@@ -160,11 +232,16 @@ class RecordingProxy:
         write: Callable[[Capture], Awaitable[RecordLocation]],
         policy: ProxyPolicy,
         gate: PageGate | None = None,
+        ca: InterceptionCA | None = None,
     ) -> None:
         self.write = write
         self.policy = policy
         self.gate = gate
+        self.ca = ca
         self.exchanges: list[Exchange] = []
+        self._upstream_tls: ssl.SSLContext | None = None
+        if ca is not None:
+            self._client_tls()  # reads the system's CA bundle: before the event loop needs it
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -186,6 +263,13 @@ class RecordingProxy:
         """The last archived exchange for ``url``."""
         return next((e for e in reversed(self.exchanges) if e.url == url and e.location), None)
 
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` was not archived, when the proxy knows: its own refusal, or its tunnel's."""
+        candidates = {url.split("#", 1)[0]}
+        if url.lower().startswith("https:") and (origin := _origin(url)) is not None:
+            candidates.add(origin + "/")  # a refused CONNECT is recorded for its origin
+        return next((e.reason for e in reversed(self.exchanges) if e.url in candidates and e.reason), None)
+
     # -- the browser's side -------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -198,28 +282,14 @@ class RecordingProxy:
                 if request is None:
                     return
                 if request.method == "CONNECT":
-                    reason = (
-                        f"https is not recorded (CONNECT {request.target} refused): "
-                        "the render proxy archives plain http only"
-                    )
-                    self.exchanges.append(Exchange(f"https://{request.target}/", reason=reason))
-                    writer.write(_error(501, reason))
-                    await writer.drain()
+                    tunnel = await self._open_tunnel(request, writer)
+                    if tunnel is not None:
+                        await self._serve_requests(reader, writer, tunnel)
                     return
-                if self.gate is not None and not await self.gate.admits(request.target):
-                    # Not asked for by a page: the browser's own traffic. Neither sent nor archived.
-                    logger.debug("Render proxy refused the browser's own request %(target)s", {"target": request.target})
-                    writer.write(_error(403, "not requested by a page being rendered"))
-                    await writer.drain()
-                    if not request.keep_alive:
-                        return
-                    continue
-                writer.write(await self._forward(request))
-                await writer.drain()
-                if not request.keep_alive:
+                if not await self._answer(request, writer):
                     return
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-            return
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            return  # ConnectionError and ssl.SSLError are OSErrors
         except asyncio.CancelledError:
             # close() ends this connection's task; asyncio's stream callback would log it as an error.
             return
@@ -227,6 +297,68 @@ class RecordingProxy:
             if task is not None:
                 self._tasks.discard(task)
             writer.close()
+
+    async def _answer(self, request: _Request, writer: asyncio.StreamWriter, tunnel: _Tunnel | None = None) -> bool:
+        """Forward ``request`` (if a page asked for it) and answer the browser; whether to read another."""
+        url = request.target if tunnel is None else tunnel.origin + request.target
+        if self.gate is not None and not await self.gate.admits(url):
+            # Not asked for by a page: the browser's own traffic. Neither sent nor archived.
+            logger.debug("Render proxy refused the browser's own request %(target)s", {"target": url})
+            writer.write(_error(403, "not requested by a page being rendered"))
+        else:
+            writer.write(await self._forward(request, tunnel))
+        await writer.drain()
+        return request.keep_alive
+
+    async def _serve_requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tunnel: _Tunnel) -> None:
+        """The decrypted requests of one tunnel, in origin-form, until the browser closes it."""
+        while True:
+            request = await self._read_request(reader)
+            if request is None:
+                return
+            if not request.target.startswith("/"):
+                # Absolute-form inside the tunnel is allowed only for the tunnel's own origin.
+                if _origin(request.target) != tunnel.origin:
+                    writer.write(_error(400, f"not a request for {tunnel.origin}: {request.target[:100]!r}"))
+                    await writer.drain()
+                    return
+                request.target = request_target(request.target)
+            if request.method == "CONNECT" or not await self._answer(request, writer, tunnel):
+                return
+
+    async def _open_tunnel(self, request: _Request, writer: asyncio.StreamWriter) -> _Tunnel | None:
+        """Answer ``CONNECT`` and take the browser's TLS handshake; None when refused."""
+        try:
+            host, port = _authority(request.target)
+        except ValueError:
+            writer.write(_error(400, f"CONNECT needs host:port, not {request.target[:100]!r}"))
+            await writer.drain()
+            return None
+        origin = _origin_of("https", host, port)
+        if self.ca is None:
+            reason = f"https is not recorded (CONNECT {request.target} refused): the proxy has no CA to intercept TLS"
+            self.exchanges.append(Exchange(origin + "/", reason=reason))
+            writer.write(_error(501, reason))
+            await writer.drain()
+            return None
+        if self.gate is not None and not await self.gate.admits_origin(origin):
+            # The browser's own traffic: not even its name is looked up.
+            logger.debug("Render proxy refused the browser's own tunnel to %(target)s", {"target": request.target})
+            writer.write(_error(403, "not requested by a page being rendered"))
+            await writer.drain()
+            return None
+        try:
+            ip = await self._resolve(host, port)
+        except Refused as exc:
+            self._failed(origin + "/", str(exc))
+            writer.write(_error(exc.status, str(exc)))
+            await writer.drain()
+            return None
+        context = await self.ca.server_context(host)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+        await writer.start_tls(context, ssl_handshake_timeout=_HANDSHAKE_TIMEOUT)
+        return _Tunnel(host.lower(), port, ip)
 
     async def _read_request(self, reader: asyncio.StreamReader) -> _Request | None:
         try:
@@ -244,18 +376,22 @@ class RecordingProxy:
         keep_alive = "close" not in connection and version.upper() != "HTTP/1.0"
         return _Request(method.upper(), target, headers, body, keep_alive)
 
-    async def _forward(self, request: _Request) -> bytes:
-        url = request.target
+    async def _forward(self, request: _Request, tunnel: _Tunnel | None = None) -> bytes:
+        url = request.target if tunnel is None else tunnel.origin + request.target
         fetched_at = datetime.now(UTC)
         try:
-            parts = urlsplit(url)
-            if parts.scheme.lower() != "http" or not parts.hostname:
-                raise Refused(f"only absolute http:// targets are proxied, not {url[:100]!r}", 400)
-            port = parts.port or 80
-            ip = await self._resolve(parts.hostname, port)
+            if tunnel is None:
+                parts = urlsplit(url)
+                if parts.scheme.lower() != "http" or not parts.hostname:
+                    raise Refused(f"only absolute http:// targets are proxied, not {url[:100]!r}", 400)
+                port = parts.port or 80
+                ip = await self._resolve(parts.hostname, port)
+                tls_name = None
+            else:
+                ip, port, tls_name = tunnel.ip, tunnel.port, tunnel.host  # the address the guard checked
             sent = self._upstream_headers(request.headers)
             response = await asyncio.wait_for(
-                self._fetch(ip, port, request.method, request_target(url), sent, request.body),
+                self._fetch(ip, port, request.method, request_target(url), sent, request.body, tls_name),
                 self.policy.timeout,
             )
         except Refused as exc:
@@ -342,10 +478,28 @@ class RecordingProxy:
             refusal = refusal or refusal_message(host, address, reason)
         raise Refused(refusal or f"no address for {host}")
 
+    def _client_tls(self) -> ssl.SSLContext:
+        """The upstream TLS context: certificates verified only when the crawl verifies them."""
+        if self._upstream_tls is None:
+            context = ssl.create_default_context()
+            if not self.policy.verify_certificates:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            context.set_alpn_protocols(["http/1.1"])
+            self._upstream_tls = context
+        return self._upstream_tls
+
     async def _fetch(
-        self, ip: str, port: int, method: str, target: str, headers: Headers, body: bytes
+        self, ip: str, port: int, method: str, target: str, headers: Headers, body: bytes, tls_name: str | None = None
     ) -> _Response:
-        reader, writer = await asyncio.open_connection(ip, port, limit=_HEAD_LIMIT)
+        """One exchange with ``ip``; over TLS (SNI and certificate name ``tls_name``) when it is given."""
+        if tls_name is None:
+            reader, writer = await asyncio.open_connection(ip, port, limit=_HEAD_LIMIT)
+        else:
+            reader, writer = await asyncio.open_connection(
+                ip, port, limit=_HEAD_LIMIT, ssl=self._client_tls(), server_hostname=tls_name.strip("[]"),
+                ssl_handshake_timeout=self.policy.timeout,
+            )  # fmt: skip
         try:
             # One exchange per upstream connection: the body ends at the length, the last chunk or EOF.
             lines = [f"{method} {target} HTTP/1.1", *(f"{n}: {v}" for n, v in headers), "Connection: close"]
