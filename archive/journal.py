@@ -63,26 +63,37 @@ class Journal:
             if self.path.exists():
                 _cut_torn_tail(self.path)
             self._fh: IO[bytes] | None = self.path.open("ab")
+            self._unsynced = False
         except OSError as exc:
             raise ManifestError(f"Cannot open journal {self.path}: {exc}") from exc
 
-    def append(self, entry: dict[str, Any]) -> None:
-        """Write ``entry`` as one JSON line, then flush and fsync."""
+    def append(self, entry: dict[str, Any], *, sync: bool = True) -> None:
+        """Write ``entry`` as one JSON line, then flush and fsync.
+
+        With ``sync=False`` the line is flushed (it survives a crash of the process) and
+        made durable by the next synced append or :meth:`close`: for bookkeeping lines that
+        come by the dozen (page requisites), whose fsync each would dominate a crawl.
+        """
         if self._fh is None:
             raise ManifestError(f"Journal {self.path} is closed; open a new Journal to append")
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
         try:
             self._fh.write(line.encode("utf-8"))
             self._fh.flush()
-            if self.fsync:
+            if self.fsync and sync:
                 os.fsync(self._fh.fileno())
+            self._unsynced = self.fsync and not sync
         except OSError as exc:
             raise ManifestError(f"Cannot append to journal {self.path}: {exc}") from exc
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+            try:
+                if self._unsynced:
+                    os.fsync(self._fh.fileno())
+            finally:
+                self._fh.close()
+                self._fh = None
 
     def __enter__(self) -> Journal:
         return self
