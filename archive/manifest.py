@@ -16,6 +16,7 @@ from archive import software_version
 from archive.atomic import atomic_write_text
 from archive.exceptions import ManifestError
 from archive.journal import Journal, read_journal
+from archive.requisitetally import REQUISITE_KINDS, RequisiteTally
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -98,7 +99,7 @@ def _not_attempted() -> Entry:
     return _capture({"status": "skipped", "reason": NOT_ATTEMPTED})
 
 
-def _citation(raw: Entry, captures: dict[str, Entry]) -> Entry:
+def _citation(raw: Entry, captures: dict[str, Entry], requisites: RequisiteTally | None = None) -> Entry:
     found = captures.get(raw.get("key", ""))
     citation = {
         "n": raw.get("n"),
@@ -108,17 +109,20 @@ def _citation(raw: Entry, captures: dict[str, Entry]) -> Entry:
     }
     citation.update((k, v) for k, v in raw.items() if k not in citation and k != "key")
     citation["capture"] = _capture(found) if found is not None else _not_attempted()
+    summary = requisites.summary(str(raw.get("key"))) if requisites is not None else None
+    if summary is not None:
+        citation["requisites"] = summary
     return citation
 
 
-def _post(raw: Entry, captures: dict[str, Entry]) -> Entry:
+def _post(raw: Entry, captures: dict[str, Entry], requisites: RequisiteTally | None = None) -> Entry:
     snapshot = raw.get("snapshot")
     post = {
         "source": raw.get("source"),
         "url": raw.get("url"),
         "title": raw.get("title"),
         "snapshot": _capture(snapshot) if snapshot is not None else None,
-        "citations": [_citation(c, captures) for c in raw.get("citations") or []],
+        "citations": [_citation(c, captures, requisites) for c in raw.get("citations") or []],
     }
     post.update((k, v) for k, v in raw.items() if k not in post and k != "kind")
     return post
@@ -132,16 +136,28 @@ def compile_manifest(
     Posts keep first-seen order; a later entry with the same ``post_id``
     replaces the earlier one. Each citation takes the capture whose ``key``
     equals its own (an "archived" capture wins over others, otherwise the
-    last one); a citation with none is "skipped" as not attempted. Entries of
-    other kinds are ignored. The result is not validated here: see
+    last one); a citation with none is "skipped" as not attempted. A citation
+    whose page requisites were looked for gets ``requisites`` (see
+    :class:`~archive.requisitetally.RequisiteTally`); one rendered in the
+    browser (``kind`` "render") gets ``render``. Entries of other kinds
+    are ignored. The result is not validated here: see
     :func:`write_manifest`.
     """
     posts: dict[str, Entry] = {}
     captures: dict[str, Entry] = {}
+    probes: list[Entry] = []
+    requisites = RequisiteTally()
+    renders: dict[str, Entry] = {}
     for entry in entries:
         kind = entry.get("kind")
-        if kind == "post":
+        if kind == "probe":  # soft-404 evidence (archive.rot): a random sibling path's answer
+            probes.append({k: v for k, v in entry.items() if k != "kind"})
+        elif kind == "post":
             posts[str(entry.get("post_id"))] = entry
+        elif kind in REQUISITE_KINDS:
+            requisites.add(entry)
+        elif kind == "render":  # browser mode (crawler.render): the last render of a citation key wins
+            renders[str(entry.get("key"))] = entry.get("render") or {}
         elif kind == "capture":
             key = str(entry.get("key"))
             capture = entry.get("capture") or {}
@@ -159,8 +175,20 @@ def compile_manifest(
         "started": started,
         "finished": finished,
         "tool": {"name": "citearchive", "version": software_version()},
-        "posts": [_post(post, captures) for post in posts.values()],
+        "posts": _with_renders([_post(post, captures, requisites) for post in posts.values()], posts, renders),
+        **({"probes": probes} if probes else {}),
     }
+
+
+def _with_renders(compiled: list[Entry], raw_posts: dict[str, Entry], renders: dict[str, Entry]) -> list[Entry]:
+    """Give each citation rendered in the browser its ``render`` object (by citation key)."""
+    if renders:
+        for post, raw in zip(compiled, raw_posts.values(), strict=True):
+            for citation, raw_citation in zip(post["citations"], raw.get("citations") or [], strict=True):
+                render = renders.get(str(raw_citation.get("key")))
+                if render is not None:
+                    citation["render"] = render
+    return compiled
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:

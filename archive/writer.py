@@ -376,3 +376,58 @@ class ArchiveWriter:
             revisit_of=refers_to.as_dict(),
             request_length=request_length,
         )
+
+    def write_resource(
+        self,
+        target_uri: str,
+        content_type: str,
+        payload: bytes,
+        *,
+        created_at: datetime | None = None,
+        concurrent_to: str | None = None,
+    ) -> RecordLocation:
+        """Write ``payload`` as one ``resource`` record (WARC 1.1 section 6.4); return its location.
+
+        For what the crawler made rather than received, e.g. a screenshot
+        (``urn:screenshot:URL``, ``image/png``) or a rendered DOM. The record
+        carries no HTTP headers: ``Content-Type`` is ``content_type`` and the
+        block is the payload. ``concurrent_to`` names the record of the same
+        capture event (WARC-Concurrent-To, WARC 1.1 section 5.7), e.g. the
+        page's response record.
+        """
+        if self._fh is not None and self._pairs_in_file and self._fh.tell() >= self.max_file_size:
+            self._finish()
+        if self._fh is None:
+            self._open()
+        assert self._warc is not None and self._name is not None
+
+        record_id = self.make_record_id()
+        when = created_at or self.clock()
+        warc_headers = [
+            ("WARC-Type", "resource"),
+            ("WARC-Record-ID", record_id),
+            ("WARC-Date", _warc_date(when)),
+            ("WARC-Target-URI", target_uri),
+        ]
+        if concurrent_to:
+            warc_headers.append(("WARC-Concurrent-To", concurrent_to))
+        record = self._warc.create_warc_record(
+            target_uri,
+            "resource",
+            payload=BytesIO(payload),
+            length=len(payload),
+            warc_content_type=content_type,
+            warc_headers=StatusAndHeaders("", warc_headers, protocol=WARC_VERSION),
+        )
+        name = self._name
+        ((offset, length),) = self._write_records([record])
+        self._pairs_in_file += 1
+        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+        return RecordLocation(
+            warc_file=name,
+            offset=offset,
+            length=length,
+            record_id=record_id,
+            timestamp=_utc(when).strftime("%Y%m%d%H%M%S"),
+            payload_digest=str(digest) if digest else None,
+        )

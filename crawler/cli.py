@@ -6,12 +6,13 @@ import argparse
 import logging
 import sys
 
-from archive.exceptions import ArchiveError
-from crawler.commands import archive, demo
+from archive.exceptions import ArchiveError, LockedError
+from crawler.commands import archive, demo, enqueue, export, finalize, recrawl, replay, report, worker
+from crawler.commands import robustlinks
 from crawler.commands.common import UsageError
-from crawler.exitcodes import EXIT_INTERNAL, EXIT_USAGE
+from crawler.exitcodes import EXIT_INTERNAL, EXIT_LOCKED, EXIT_USAGE
 
-COMMANDS = (archive, demo)
+COMMANDS = (archive, demo, replay, export, recrawl, report, enqueue, worker, finalize, robustlinks)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"citearchive: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except LockedError as exc:
+        print(f"citearchive: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     except KeyboardInterrupt:
         print("citearchive: interrupted", file=sys.stderr)
         return 130

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import (
     CannotResolveHostError,
+    CloseSpider,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
@@ -22,10 +25,13 @@ from crawler.items import CaptureOutcome
 from crawler.middlewares.addressguard import BlockedRequest
 from crawler.middlewares.capture import HOPS_META_KEY
 from crawler.middlewares.decoding import UndecodableBody
+from crawler.middlewares.robots import ROBOTS_META_KEY
 
 if TYPE_CHECKING:
     from scrapy.http import Response
     from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
@@ -46,6 +52,7 @@ def outcome_from_response(response: Response) -> CaptureOutcome:
         final_url=response.url,
         mime=content_type.split(";", 1)[0].strip().lower() or None,
         hops=list(response.meta.get(HOPS_META_KEY, [])),
+        robots=response.meta.get(ROBOTS_META_KEY),
     )
     if response.status >= 400:
         outcome.status = "failed"
@@ -118,11 +125,33 @@ def describe_failure(failure: Failure) -> str:
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def stop_if_disk_full(failure: Failure) -> None:
+    """A full disk ends the crawl (CloseSpider): what is archived stays, a rerun resumes."""
+    exc: BaseException | None = failure.value
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+            logger.error(
+                "The disk is full (%(error)s): stopping. What was archived is kept; free some space and "
+                "run the same command again to resume.",
+                {"error": exc},
+            )
+            raise CloseSpider("disk_full")
+        exc = exc.__cause__
+
+
 def outcome_from_failure(failure: Failure) -> CaptureOutcome:
     request = failure.request  # type: ignore[attr-defined]
     if isinstance(failure.value, HttpError):
         return outcome_from_unhandled_status(failure.value.response)
     hops = list(request.meta.get(HOPS_META_KEY, []))
-    if isinstance(failure.value, BlockedRequest):
-        return CaptureOutcome(status="blocked", reason=str(failure.value), final_url=request.url, hops=hops)
-    return CaptureOutcome(status="failed", reason=describe_failure(failure), final_url=request.url, hops=hops)
+    robots = request.meta.get(ROBOTS_META_KEY)
+    if isinstance(failure.value, BlockedRequest):  # the SSRF guard, or robots.txt (RobotsDisallowed)
+        return CaptureOutcome(
+            status="blocked", reason=str(failure.value), final_url=request.url, hops=hops, robots=robots
+        )
+    return CaptureOutcome(
+        status="failed", reason=describe_failure(failure), final_url=request.url, hops=hops, robots=robots
+    )

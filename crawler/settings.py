@@ -22,16 +22,32 @@ DEFAULT_REQUEST_HEADERS = {
     "Accept-Encoding": "gzip, deflate",
 }
 
-# Politeness: a citation crawl touches few pages per host.
-ROBOTSTXT_OBEY = False
+# Politeness: one connection per host and a short pause between its requests
+# (--delay); many hosts are fetched in parallel. One large body per host at a
+# time also keeps memory near one size cap per host.
+ROBOTSTXT_OBEY = False  # robots.txt is read by crawler.middlewares.robots instead (ARCHIVE_ROBOTS)
+ROBOTSTXT_USER_AGENT = "citearchive"  # the product token robots.txt groups name (RFC 9309 §2.2.1)
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 2
-DOWNLOAD_DELAY = 0
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+# Scrapy 2.19 enforces CONCURRENT_REQUESTS_PER_DOMAIN only with a delay above 0:
+# with 0, Downloader._process_queue starts every queued request of a host at once
+# (the DelayFloor extension keeps ARCHIVE_MIN_DELAY).
+DOWNLOAD_DELAY = 0.25
+# --delay is the least gap between two requests to a host, not an average (Scrapy: ±50%).
+DOWNLOAD_DELAY_JITTER = 0.0
+# AutoThrottle (off; --autothrottle) lengthens a host's delay to its response time, never
+# below DOWNLOAD_DELAY: for hosts that slow down under the requisites of many pages.
+AUTOTHROTTLE_ENABLED = False
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
+# A body cut short is kept, flagged "dataloss", and archived with WARC-Truncated.
+DOWNLOAD_FAIL_ON_DATALOSS = False
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -40,6 +56,8 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
+# No per-item "Scraped from" record unless LOG_LEVEL is DEBUG (-v).
+LOG_FORMATTER = "crawler.logformatter.QuietItemsLogFormatter"
 
 # Only http(s) is ever fetched: no file://, s3://, ftp:// or data: handlers.
 DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
@@ -52,6 +70,15 @@ DOWNLOADER_MIDDLEWARES = {
     # connection, and turns the resolver's refusals into "blocked" outcomes.
     # Above RetryMiddleware (550), so a refused lookup is not retried.
     "crawler.middlewares.addressguard.AddressGuardMiddleware": 560,
+    # After the address guard: fetches each origin's robots.txt once (through the
+    # whole downloader), records its verdict, blocks per ARCHIVE_ROBOTS.
+    "crawler.middlewares.robots.RobotsMiddleware": 570,
+    # Above RetryMiddleware (550), so it reads a 429/503's Retry-After first; the
+    # host's next requests, the retry among them, wait that long (capped).
+    "crawler.middlewares.retryafter.RetryAfterMiddleware": 580,
+    # Same place and job as Scrapy's; a corrupt body becomes a reported failure.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.decoding.DecodingMiddleware": 590,
     # Above HttpCompression (590), Redirect (600) and HttpCache (900): sees the
     # raw, still content-encoded body of every redirect hop and retry.
     "crawler.middlewares.capture.CaptureMiddleware": 950,
@@ -59,7 +86,15 @@ DOWNLOADER_MIDDLEWARES = {
 
 EXTENSIONS = {
     "crawler.extensions.warcsink.WarcSink": 100,
+    # Scrapy 2.19 enforces CONCURRENT_REQUESTS_PER_DOMAIN only with a delay above 0.
+    "crawler.extensions.delayfloor.DelayFloor": 150,
     "crawler.extensions.progress.Progress": 500,
+}
+
+SPIDER_MIDDLEWARES = {
+    # After a citation answers 200, fetches a random sibling path once per
+    # directory: the evidence archive.rot needs to recognise soft-404s.
+    "crawler.spidermiddlewares.probe.SoftNotFoundProbe": 700,
 }
 
 ITEM_PIPELINES = {
@@ -70,11 +105,41 @@ ITEM_PIPELINES = {
 ARCHIVE_OUT = "data"  # root of the pywb-style collections tree
 ARCHIVE_COLLECTION = "citations"
 ARCHIVE_RUN_ID = ""  # set per run by the CLI; generated when empty
+ARCHIVE_RESUME = False  # complete ARCHIVE_RUN_ID's journal instead of starting afresh
+ARCHIVE_RUN_STARTED = ""  # a resumed run's original start time (ISO 8601)
 ARCHIVE_ALLOW_PRIVATE = False  # lift the SSRF address check (tests, demo)
+ARCHIVE_TRUSTED_HOSTS: list[str] = []  # names the address check lets through (proxies, mirrors)
+ARCHIVE_RESOLVE: list[str] = []  # "HOST:ADDRESS[,ADDRESS]" answers, like curl's --resolve
+ARCHIVE_DNS_SERVERS: list[str] = []  # "HOST[:PORT]" nameservers instead of the system resolver
 ARCHIVE_WARC_MAX_SIZE = 1_000_000_000
 ARCHIVE_WARC_PREFIX = "citearchive"
 ARCHIVE_WARC_FSYNC = True
 ARCHIVE_INCLUDE_INTERNAL = False
 ARCHIVE_SOURCES: list[str] = []  # post URLs or local files, set by the CLI
 ARCHIVE_BASE_URL = ""  # base for relative links in local files
+ARCHIVE_SINCE = ""  # feeds: only entries published on or after this date (YYYY-MM-DD or ISO 8601)
 ARCHIVE_PROGRESS = False  # a one-line progress display (the CLI turns it on for a TTY)
+ARCHIVE_REQUISITES = True  # archive what each cited HTML page needs to render (--no-requisites)
+ARCHIVE_REQUISITES_DEPTH = 6  # nesting levels: page → a.css → b.css (@import) → font, ...
+ARCHIVE_REQUISITES_MAX_PER_PAGE = 500  # requisites fetched per document; the rest are reported skipped
+ARCHIVE_DEDUP = True  # an unchanged payload (same digest and status) becomes a revisit record
+ARCHIVE_SOFT404_PROBE = True  # probe a random sibling of each 200 page (soft-404 evidence)
+ARCHIVE_LOCK_HELD = False  # the CLI sets it: it holds the collection lock for the whole run
+ARCHIVE_LOCK_WAIT = 3600.0  # seconds a crawl waits for the collection lock (scrapyd jobs queue)
+# Distributed workers (`citearchive worker`; scrapy-redis settings are set by that command only).
+ARCHIVE_REDIS_URL = ""  # the run's Redis, redis://HOST:PORT/DB; empty: not a worker
+ARCHIVE_WORKER_ID = ""  # in the worker's WARC names and journal name
+ARCHIVE_DISTRIBUTED_RUN_ID = ""  # the run the worker serves (its Redis keys)
+ARCHIVE_WORKER_HEARTBEAT = 5.0  # seconds between liveness beats; dead after three missed
+ARCHIVE_TASK_BATCH = 500  # tasks a worker moves from the task list into the shared queue at once
+# Politeness (issue 7H).
+ARCHIVE_ROBOTS = "named"  # robots.txt policy (--robots): named | obey | record | ignore
+ARCHIVE_MIN_DELAY = 0.001  # least per-host delay (seconds), even with --delay 0: keeps one connection per host
+ARCHIVE_RETRY_AFTER_MAX = 30.0  # longest Retry-After honoured, seconds (--retry-after-max); 0: not honoured
+# Browser mode (crawler/render, docs/render.md): after the crawl, cited HTML pages are rendered in
+# headless Chromium behind a recording proxy; a full-page screenshot goes into the WARC too.
+ARCHIVE_RENDER = False  # render every cited HTML page (--render)
+ARCHIVE_RENDER_DOMAINS: list[str] = []  # or only those of these domains and their subdomains (--render-domain)
+ARCHIVE_RENDER_PAGES = 2  # pages open at once in the one browser
+ARCHIVE_RENDER_TIMEOUT = 60.0  # seconds per page: load, settle, screenshot
+ARCHIVE_RENDER_CHROMIUM = "/usr/bin/chromium"  # Debian's chromium; never a downloaded browser

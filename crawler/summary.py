@@ -40,13 +40,18 @@ def _clip(text: str, width: int) -> str:
 
 
 def replay_url(collection: str, capture: dict[str, Any], url: str) -> str:
-    return f"http://localhost:8080/{collection}/{capture['timestamp']}/{url}"
+    """Where `citearchive replay` (archive origin on port 8081 by default) serves a capture."""
+    return f"http://127.0.0.1:8081/{collection}/{capture['timestamp']}/{url}"
 
 
 def print_summary(manifest_path: Path, out: Path, collection: str, stream: TextIO = sys.stdout) -> None:
     manifest = load_manifest(manifest_path)
     if manifest is None:
-        print(f"No manifest was written ({manifest_path}): the run did not finish.", file=stream)
+        print(
+            f"No manifest was written ({manifest_path}): the run did not finish. What was archived is kept;"
+            " run the same command again to resume.",
+            file=stream,
+        )
         return
     counts: dict[str, int] = {}
     for post in manifest["posts"]:
@@ -79,5 +84,6 @@ def print_summary(manifest_path: Path, out: Path, collection: str, stream: TextI
     ]
     if archived:
         citation, capture = archived[0]
-        print(f"\nReplay with pywb (pip install 'citearchive[replay]'):  wayback -d {out}", file=stream)
-        print(f"  then open e.g. {replay_url(collection, capture, citation['url'])}", file=stream)
+        print(f"\nReplay: citearchive replay --out {out}   (landing page on http://127.0.0.1:8080/)", file=stream)
+        print(f"  an archived copy: {replay_url(collection, capture, citation['url'])}", file=stream)
+        print(f"  or with pywb alone: wayback -d {out}", file=stream)

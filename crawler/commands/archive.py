@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler.commands.common import (
+    add_fetch_options,
+    fetch_overrides,
     UsageError,
     add_log_options,
     add_output_options,
@@ -15,7 +17,9 @@ from crawler.commands.common import (
     check_output_dir,
     log_level,
 )
-from crawler.sources import SourceError, load_local_post, parse_source
+from crawler.commands.robustlinks import add_robust_link_options, check_robust_link_options
+from crawler.commands.robustlinks import write as write_robust_links
+from crawler.sources import SourceError, load_local_feed, load_local_post, parse_source
 
 DEFAULT_OUT = Path("citearchive-data")
 DEFAULT_COLLECTION = "citations"
@@ -25,13 +29,17 @@ examples:
   citearchive archive https://blog.example/2018/10/some-post/ --out data/
   citearchive archive post.html notes.md --base https://blog.example/ --collection mine
   citearchive archive https://blog.example/post/ --timeout 20 --max-size 20
+  citearchive archive https://blog.example/feed.xml --since 2024-01-01   # every post of a feed
+  citearchive archive urls.txt                      # one URL per line, '#' comments; '-' reads stdin
+  citearchive archive post.html --robust-links post.robust.html --replay-base https://archive.example.org/
 
 exit codes:
   0  every citation reached a terminal status (archived, failed, blocked or skipped)
   1  internal error
   2  bad input: missing or unreadable file, malformed URL, unwritable output directory
   3  a post could not be fetched or read (its citations are unknown)
-  4  the run ended early (interrupted): some citations were not attempted
+  4  the run ended early (interrupted, disk full): run the same command again to resume
+  6  another run holds this collection's lock
 """
 
 
@@ -43,20 +51,85 @@ def register(commands: Any) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="post URL, or a local .html or .md file")
+    parser.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="post URL, feed URL, local .html/.md post, .xml/.rss/.atom feed, .txt list of URLs, or - (URLs on stdin)",
+    )
     add_output_options(parser, DEFAULT_OUT, DEFAULT_COLLECTION)
     add_log_options(parser)
     parser.add_argument("--base", metavar="URL", help="base URL for relative links in local files")
     parser.add_argument("--include-internal", action="store_true", help="also archive links to the post's own site")
+    parser.add_argument("--since", metavar="DATE", help="feeds: only entries published on or after DATE (YYYY-MM-DD)")
+    add_robust_link_options(parser)
+    add_fetch_options(parser)
     parser.add_argument(
-        "--allow-private",
-        action="store_true",
-        help="let the crawler fetch loopback and private addresses (off by default: SSRF guard)",
+        "--robots",
+        choices=("named", "obey", "record", "ignore"),
+        help="robots.txt: named = obey only rules naming citearchive (default); obey = any disallow blocks; "
+        "record = never block, record the verdict; ignore = do not fetch robots.txt",
     )
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="download timeout per request (default 30)")
-    parser.add_argument("--max-size", type=float, metavar="MIB", help="largest response to archive, in MiB (default 50)")
-    parser.add_argument("--user-agent", metavar="UA", help="User-Agent header to send")
-    parser.add_argument("--retries", type=int, metavar="N", help="retries on 5xx and timeouts (default 2)")
+    parser.add_argument(
+        "--retry-after-max",
+        type=float,
+        metavar="SECONDS",
+        help="longest Retry-After (429/503) honoured before a retry; longer ones wait this long (default 30)",
+    )
+    parser.add_argument(
+        "--autothrottle",
+        action="store_true",
+        help="lengthen a host's delay to its response time (Scrapy's AutoThrottle; never below --delay)",
+    )
+    parser.add_argument(
+        "--no-requisites",
+        action="store_true",
+        help="archive cited pages alone, without the images, styles, fonts and scripts they need to render",
+    )
+    parser.add_argument(
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="HOST:ADDRESS[,ADDRESS]",
+        help="answer for HOST without DNS, like curl's --resolve (the SSRF guard still applies)",
+    )
+    parser.add_argument("--dns-server", metavar="HOST[:PORT]", help="resolve names with this DNS server (IPv4 answers)")
+    parser.add_argument(
+        "--trust-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="let the SSRF guard pass this host name (e.g. an internal mirror); proxies are trusted already",
+    )
+    parser.add_argument(
+        "-s",
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a Scrapy setting for this run, like `scrapy crawl -s` (e.g. -s CONCURRENT_REQUESTS_PER_DOMAIN=16)",
+    )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="also load each cited HTML page in headless Chromium (JavaScript run, every request archived) "
+        "and store a full-page screenshot; see docs/render.md",
+    )
+    parser.add_argument(
+        "--render-domain",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="render only the cited pages of DOMAIN and its subdomains (repeatable; ARCHIVE_RENDER_DOMAINS)",
+    )
+    resumption = parser.add_mutually_exclusive_group()
+    resumption.add_argument(
+        "--resume",
+        action="store_true",
+        help="complete the interrupted run over the same sources (the default when there is one)",
+    )
+    resumption.add_argument("--fresh", action="store_true", help="start a new run even if one was interrupted")
     parser.set_defaults(run=run)
 
 
@@ -65,29 +138,103 @@ def check_sources(sources: list[str], base_url: str | None) -> None:
     for raw in sources:
         try:
             source = parse_source(raw)
-            if source.kind != "url":
+            if source.kind == "feed":
+                load_local_feed(source)
+            elif source.kind != "url":
                 load_local_post(source, base_url=base_url)
         except SourceError as exc:
             raise UsageError(str(exc)) from exc
 
 
+def expand_source_lists(args: argparse.Namespace) -> None:
+    """Replace URL lists (.txt files, ``-`` for stdin) by their URLs; check ``--since``."""
+    from crawler.feeds import FeedError, parse_since
+    from crawler.urllist import expand_sources
+
+    try:
+        args.sources = expand_sources(args.sources, sys.stdin)
+        if args.since is not None:
+            parse_since(args.since)
+    except (SourceError, FeedError) as exc:
+        raise UsageError(str(exc)) from exc
+    if not args.sources:
+        raise UsageError("the URL list is empty: give at least one post")
+
+
 def crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
-    if args.timeout is not None:
-        if args.timeout <= 0:
-            raise UsageError("--timeout must be a positive number of seconds")
-        overrides["DOWNLOAD_TIMEOUT"] = args.timeout
-    if args.max_size is not None:
-        if args.max_size <= 0:
-            raise UsageError("--max-size must be a positive number of MiB")
-        overrides["DOWNLOAD_MAXSIZE"] = int(args.max_size * 1024 * 1024)
-    if args.user_agent:
-        overrides["USER_AGENT"] = args.user_agent
-    if args.retries is not None:
-        if args.retries < 0:
-            raise UsageError("--retries must be 0 or more")
-        overrides["RETRY_TIMES"] = args.retries
+    if getattr(args, "since", None):
+        overrides["ARCHIVE_SINCE"] = args.since
+    overrides.update(fetch_overrides(args))
+    if getattr(args, "no_requisites", False):
+        overrides["ARCHIVE_REQUISITES"] = False
+    if getattr(args, "render", False):
+        overrides["ARCHIVE_RENDER"] = True
+    if getattr(args, "render_domain", None):
+        overrides["ARCHIVE_RENDER_DOMAINS"] = [d.lower().strip(".") for d in args.render_domain]
+    overrides.update(politeness_overrides(args))
+    overrides.update(resolver_overrides(args))
+    overrides.update(setting_overrides(getattr(args, "settings", [])))
     return overrides
+
+
+def setting_overrides(pairs: list[str]) -> dict[str, str]:
+    """``-s NAME=VALUE`` pairs; values stay strings, Scrapy's getint/getbool/getfloat convert them."""
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"-s {pair!r}: expected NAME=VALUE, e.g. -s DOWNLOAD_DELAY=0")
+        overrides[name.strip()] = value
+    return overrides
+
+
+def politeness_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--robots``, ``--retry-after-max`` and ``--autothrottle`` (see docs/reliability.md, H)."""
+    overrides: dict[str, Any] = {}
+    if getattr(args, "robots", None):
+        overrides["ARCHIVE_ROBOTS"] = args.robots
+    cap = getattr(args, "retry_after_max", None)
+    if cap is not None:
+        if cap < 0:
+            raise UsageError("--retry-after-max must be 0 or more seconds")
+        overrides["ARCHIVE_RETRY_AFTER_MAX"] = cap
+    if getattr(args, "autothrottle", False):
+        overrides["AUTOTHROTTLE_ENABLED"] = True
+    return overrides
+
+
+def resolver_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--resolve`` and ``--dns-server``, checked here so a typo is a one-line error."""
+    from crawler.ssrf import parse_nameserver, parse_resolve_entry
+
+    try:
+        for entry in args.resolve:
+            parse_resolve_entry(entry)
+        servers = [args.dns_server] if args.dns_server else []
+        for server in servers:
+            parse_nameserver(server)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    return {"ARCHIVE_RESOLVE": list(args.resolve), "ARCHIVE_DNS_SERVERS": servers}
+
+
+def choose_run(options: Any, *, resume: bool, fresh: bool) -> None:
+    """Complete the newest interrupted run over the same sources, or record a new one."""
+    from archive.collection import Collection
+    from crawler.resume import RunRecord, find_resumable_run
+
+    collection = Collection(options.out, options.collection)
+    record = None if fresh else find_resumable_run(collection, options.sources)
+    if record is None:
+        if resume:
+            raise UsageError("--resume: no interrupted run over these sources in this collection")
+        RunRecord.new(options.run_id, options.sources).save(collection)
+        return
+    print(f"Resuming the interrupted run {record.run_id} (use --fresh to start a new one)", file=sys.stderr)
+    options.run_id = record.run_id
+    options.overrides["ARCHIVE_RESUME"] = True
+    options.overrides["ARCHIVE_RUN_STARTED"] = record.started
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,6 +242,8 @@ def run(args: argparse.Namespace) -> int:
     from crawler.summary import exit_code_for, print_summary
 
     check_collection_name(args.collection)
+    expand_source_lists(args)
+    check_robust_link_options(args)
     check_sources(args.sources, args.base)
     overrides = crawl_overrides(args)
     check_output_dir(args.out)
@@ -107,9 +256,38 @@ def run(args: argparse.Namespace) -> int:
         base_url=args.base,
         include_internal=args.include_internal,
         overrides=overrides,
+        trusted_hosts=list(args.trust_host),
         log_level=log_level(args, interactive),
         progress=interactive and not args.quiet,
     )
-    manifest_path = run_crawl(options)
+    from crawler.commands.locking import hold_collection_lock
+
+    options.overrides["ARCHIVE_LOCK_HELD"] = True  # one writer per collection: held here for the run
+    with hold_collection_lock(options.out, options.collection):
+        choose_run(options, resume=args.resume, fresh=args.fresh)
+        manifest_path = run_crawl(options)
+        render_ok = render_after_crawl(options, manifest_path)
     print_summary(manifest_path, options.out, options.collection)
-    return exit_code_for(manifest_path)
+    if args.robust_links is not None and manifest_path.is_file():
+        for path in write_robust_links(manifest_path, args):
+            print(f"Robust Links: {path}")
+    from crawler.exitcodes import EXIT_INCOMPLETE
+
+    code = exit_code_for(manifest_path)
+    return code if render_ok or code != 0 else EXIT_INCOMPLETE
+
+
+def render_after_crawl(options: Any, manifest_path: Path) -> bool:
+    """Browser mode: render the run's cited pages once the crawl has ended (its reactor stopped).
+
+    Skipped when the crawl was interrupted. Returns False when the render phase was.
+    """
+    from crawler.exitcodes import EXIT_INCOMPLETE
+    from crawler.render.phase import RenderConfig, run_render_phase
+    from crawler.runner import build_settings
+    from crawler.summary import exit_code_for
+
+    config = RenderConfig.from_settings(build_settings(options))
+    if not config.enabled or exit_code_for(manifest_path) == EXIT_INCOMPLETE:
+        return True
+    return run_render_phase(config)

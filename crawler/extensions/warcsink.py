@@ -11,6 +11,8 @@ from scrapy import signals
 from scrapy.utils.asyncio import run_in_thread
 
 from archive.collection import Collection
+from archive.dedup import DigestIndex, payload_digest
+from archive.lock import CollectionLock
 from archive.writer import ArchiveWriter, recover_open_files
 
 if TYPE_CHECKING:
@@ -26,10 +28,21 @@ class WarcSink:
     """Opens the WARC writer on ``spider_opened``, closes it on ``spider_closed``.
 
     Writes run in the reactor's thread pool behind one lock, so records are
-    written one at a time and the reactor never blocks on disk.
+    written one at a time and the reactor never blocks on disk. With
+    ``ARCHIVE_DEDUP`` on, a response whose payload digest (and status) equals
+    that of an earlier run's response in the collection (from its CDXJ index)
+    is written as a ``revisit`` record.
     """
 
-    def __init__(self, crawler: Crawler, collection: Collection, prefix: str, max_size: int, fsync: bool):
+    def __init__(
+        self,
+        crawler: Crawler,
+        collection: Collection,
+        prefix: str,
+        max_size: int,
+        fsync: bool,
+        dedup: bool = False,
+    ):
         self.crawler = crawler
         self.collection = collection
         self.prefix = prefix
@@ -37,7 +50,13 @@ class WarcSink:
         self.fsync = fsync
         self._lock = threading.Lock()
         self._writer: ArchiveWriter | None = None
+        self._recovered: list[str] = []
         self._closed = False
+        self._digests: DigestIndex | None = None
+        self.dedup = dedup
+        # One writer per collection: taken here unless the process (the CLI) holds it already;
+        # a second scrapyd job waits (queues) up to ARCHIVE_LOCK_WAIT seconds.
+        self.lock: CollectionLock | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -48,7 +67,10 @@ class WarcSink:
             prefix=settings.get("ARCHIVE_WARC_PREFIX"),
             max_size=settings.getint("ARCHIVE_WARC_MAX_SIZE"),
             fsync=settings.getbool("ARCHIVE_WARC_FSYNC"),
+            dedup=settings.getbool("ARCHIVE_DEDUP"),
         )
+        if not settings.getbool("ARCHIVE_LOCK_HELD"):
+            sink.lock = CollectionLock(sink.collection.root, wait=settings.getfloat("ARCHIVE_LOCK_WAIT"))
         crawler.signals.connect(sink.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(sink.spider_closed, signal=signals.spider_closed)
         return sink
@@ -58,8 +80,10 @@ class WarcSink:
 
     def _open(self) -> None:
         self.collection.create()
-        recovered = recover_open_files(self.collection.archive_dir)
-        for name in recovered:
+        if self.lock is not None:
+            self.lock.acquire()
+        self._recovered = recover_open_files(self.collection.archive_dir)
+        for name in self._recovered:
             logger.warning("Recovered %(name)s left open by an interrupted run", {"name": name})
         info = {"isPartOf": self.collection.name, "http-header-user-agent": self.crawler.settings.get("USER_AGENT")}
         self._writer = ArchiveWriter(
@@ -69,22 +93,40 @@ class WarcSink:
             warcinfo=info,
             fsync=self.fsync,
         )
+        if self.dedup:
+            self._digests = DigestIndex(self.collection.archive_dir)
+            self._digests.load_index(self.collection.index_path)
 
     async def write(self, capture: Capture) -> RecordLocation:
         """Write one exchange (request and response records); return where the response landed."""
         location = await run_in_thread(self._write, capture)
         self.crawler.stats.inc_value("archive/records_written", 2)
         self.crawler.stats.inc_value("archive/bytes_written", location.length)
+        if location.revisit_of is not None:
+            self.crawler.stats.inc_value("archive/revisits_written")
+            self.crawler.stats.inc_value("archive/revisit_bytes_written", location.length + (location.request_length or 0))
         return location
 
     def _write(self, capture: Capture) -> RecordLocation:
         with self._lock:
             if self._writer is None or self._closed:
                 raise RuntimeError("the WARC sink is closed: no more records can be written")
+            if self._digests is None or capture.truncated or not capture.body:
+                return self._writer.write_capture(capture)
+            digest = payload_digest(capture.body)
+            origin = self._digests.find(digest, capture.url, capture.status)
+            if origin is not None:
+                return self._writer.write_revisit(capture, origin)
+            # Only earlier runs' responses are originals: a run's own WARCs stay self-contained
+            # (every request pairs with a response), and its duplicates are few.
             return self._writer.write_capture(capture)
 
     async def close(self) -> list[str]:
-        """Close the open WARC file (idempotent); return the names of every file this run wrote."""
+        """Close the open WARC file (idempotent); return the files to index.
+
+        That is every file this run wrote, plus those an interrupted run left
+        open and this one recovered (they were never indexed).
+        """
         return await run_in_thread(self._close)
 
     def _close(self) -> list[str]:
@@ -94,7 +136,10 @@ class WarcSink:
             if not self._closed:
                 self._writer.close()
                 self._closed = True
-            return list(self._writer.closed_files)
+            return [*self._recovered, *self._writer.closed_files]
 
     async def spider_closed(self) -> None:
+        # After the pipelines closed: the manifest and the index are written by then.
         await self.close()
+        if self.lock is not None:
+            await run_in_thread(self.lock.release)

@@ -60,7 +60,7 @@ def capture_from_response(request: Request, response: Response) -> Capture:
 
 
 def hop_entry(response: Response, location: RecordLocation) -> dict[str, Any]:
-    return {
+    entry = {
         "url": response.url,
         "http_status": response.status,
         "timestamp": location.timestamp,
@@ -70,6 +70,9 @@ def hop_entry(response: Response, location: RecordLocation) -> dict[str, Any]:
         "record_id": location.record_id,
         "payload_digest": location.payload_digest,
     }
+    if location.revisit_of is not None:
+        entry["revisit_of"] = location.revisit_of
+    return entry
 
 
 class CaptureMiddleware:

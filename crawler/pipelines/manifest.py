@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: Journal kinds written without an fsync of their own (see ManifestPipeline._append).
+UNSYNCED_KINDS = frozenset({"requisite", "requisites_found"})
+
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -50,7 +53,10 @@ class ManifestPipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         collection = Collection(Path(settings.get("ARCHIVE_OUT")), settings.get("ARCHIVE_COLLECTION"))
-        return cls(crawler, collection, settings.get("ARCHIVE_RUN_ID") or new_run_id())
+        pipeline = cls(crawler, collection, settings.get("ARCHIVE_RUN_ID") or new_run_id())
+        # A resumed run keeps the start time of the run it completes.
+        pipeline.started = settings.get("ARCHIVE_RUN_STARTED") or pipeline.started
+        return pipeline
 
     @property
     def manifest_path(self) -> Path:
@@ -72,12 +78,23 @@ class ManifestPipeline:
     def _append(self, entry: dict[str, Any]) -> None:
         with self._lock:
             assert self._journal is not None
-            self._journal.append(entry)
+            # Requisite lines come a dozen per page: flushed, and fsynced with the next
+            # capture or post line (or on close) rather than one fsync each.
+            self._journal.append(entry, sync=entry.get("kind") not in UNSYNCED_KINDS)
 
     async def close_spider(self) -> None:
         sink = self.crawler.get_extension(WarcSink)
         warc_files = await sink.close() if sink is not None else []
-        summary = await run_in_thread(self._finish, warc_files)
+        try:
+            summary = await run_in_thread(self._finish, warc_files)
+        except OSError as exc:
+            # The journal keeps every capture that landed: a rerun resumes and compiles it.
+            logger.error(
+                "Could not write the manifest or index (%(error)s); the journal %(journal)s keeps what "
+                "was archived: run the same command again to finish",
+                {"error": exc, "journal": self.collection.journal_path(self.run_id)},
+            )
+            return
         for status, count in summary.items():
             self.crawler.stats.set_value(f"archive/citations/{status}", count)
 

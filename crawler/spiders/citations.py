@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.http import TextResponse
+from scrapy.utils.asyncio import run_in_thread
 
+from archive.collection import Collection
 from crawler.citations import PostDocument, extract_post
+from crawler.feeds import Feed, FeedError, looks_like_feed, parse_feed, parse_since, select_entries
 from crawler.items import CaptureItem, PostItem
-from crawler.outcomes import outcome_from_failure, outcome_from_response
-from crawler.sources import Source, SourceError, load_local_post, parse_source
+from crawler.outcomes import outcome_from_failure, outcome_from_response, stop_if_disk_full
+from crawler.resume import ResumeState, load_resume_state
+from crawler.sources import Source, SourceError, load_local_feed, load_local_post, parse_source
+from crawler.spiders.requisites import RequisitesMixin
+from crawler.urllist import read_url_list
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
+    from datetime import datetime
 
     from scrapy.http import Response
     from twisted.python.failure import Failure
@@ -24,14 +32,14 @@ logger = logging.getLogger(__name__)
 
 # Error responses reach the callbacks (they are evidence of link rot), while
 # 3xx stay with RedirectMiddleware, which handle_httpstatus_all would disable.
-ERROR_STATUSES = list(range(400, 600))
+ERROR_STATUSES = list(range(400, 1000))
 
 
 def post_id_for(source: str) -> str:
     return hashlib.sha1(source.encode("utf-8")).hexdigest()[:12]
 
 
-class CitationsSpider(scrapy.Spider):
+class CitationsSpider(RequisitesMixin, scrapy.Spider):
     """Yields a :class:`PostItem` per post and a :class:`CaptureItem` per distinct cited URL.
 
     Arguments (settings ``ARCHIVE_SOURCES`` etc. by default, or spider
@@ -40,6 +48,20 @@ class CitationsSpider(scrapy.Spider):
     """
 
     name = "citations"
+
+    # Spider arguments that are settings (scrapyd: schedule.json?out=...&collection=...).
+    # ARCHIVE_ALLOW_PRIVATE is not one: the DNS resolver is built before the spider exists
+    # under `scrapy crawl`, so it must come as setting=ARCHIVE_ALLOW_PRIVATE=True.
+    SETTING_ARGUMENTS = {"out": "ARCHIVE_OUT", "collection": "ARCHIVE_COLLECTION"}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        # The crawler applies (freezes) its settings after creating the spider, so
+        # arguments can still become settings here, before any component reads them.
+        for argument, setting in cls.SETTING_ARGUMENTS.items():
+            if argument in kwargs:
+                crawler.settings.set(setting, kwargs.pop(argument), priority="spider")
+        return super().from_crawler(crawler, *args, **kwargs)
 
     def __init__(
         self,
@@ -73,11 +95,16 @@ class CitationsSpider(scrapy.Spider):
         return value if isinstance(value, bool) else value.lower() in ("1", "true", "yes")
 
     async def start(self) -> AsyncIterator[Any]:
+        resumed = await self._resume_state()
         for raw in self.sources:
             try:
                 source = parse_source(raw)
             except SourceError as exc:
                 logger.error("Skipping source: %(error)s", {"error": exc})
+                continue
+            if source.kind == "url" and post_id_for(raw) in resumed.posts:
+                for output in self._resumed_post(resumed.posts[post_id_for(raw)]):
+                    yield output
                 continue
             if source.kind == "url":
                 yield scrapy.Request(
@@ -88,17 +115,48 @@ class CitationsSpider(scrapy.Spider):
                     dont_filter=True,
                 )
                 continue
-            for output in self._local_post(raw, source):
+            # Local files are read in a thread: nothing blocking on the reactor.
+            loaded = await run_in_thread(self._read_local, source)
+            for output in self._local_outputs(raw, loaded):
                 yield output
 
-    def _local_post(self, raw: str, source: Source) -> Iterator[Any]:
+    def _read_local(self, source: Source) -> PostDocument | Feed | list[str] | None:
+        """A local post, feed or URL list, read and parsed (blocking), or None when unreadable."""
         try:
-            document = load_local_post(source, base_url=self.base_url, include_internal=self.include_internal)
+            if source.kind == "urllist":
+                return read_url_list(source.location)
+            if source.kind == "feed":
+                return load_local_feed(source)
+            return load_local_post(source, base_url=self.base_url, include_internal=self.include_internal)
         except SourceError as exc:
             logger.error("Skipping source: %(error)s", {"error": exc})
-            return
-        yield self._post_item(raw, document, snapshot=None)
-        yield from self._citation_requests(document)
+            return None
+
+    def _local_outputs(self, raw: str, loaded: PostDocument | Feed | list[str] | None) -> Iterator[Any]:
+        if isinstance(loaded, list):
+            yield from (self.post_request(url) for url in loaded)
+        elif isinstance(loaded, PostDocument):
+            yield self._post_item(raw, loaded, snapshot=None)
+            yield from self._citation_requests(loaded)
+        elif loaded is not None:
+            yield from self.feed_posts(raw, loaded)
+
+    async def _resume_state(self) -> ResumeState:
+        """What an interrupted run already did: its URLs are not fetched again."""
+        if not self.settings.getbool("ARCHIVE_RESUME"):
+            return ResumeState()
+        collection = Collection(Path(self.settings.get("ARCHIVE_OUT")), self.settings.get("ARCHIVE_COLLECTION"))
+        state = await run_in_thread(load_resume_state, collection, self.settings.get("ARCHIVE_RUN_ID"))
+        self._requested_keys |= state.done_keys
+        return state
+
+    def _resumed_post(self, entry: dict[str, Any]) -> Iterator[scrapy.Request]:
+        """A post page archived before the interruption: request only its citations still to do."""
+        for citation in entry["citations"]:
+            if citation["key"] in self._requested_keys:
+                continue
+            self._requested_keys.add(citation["key"])
+            yield self._citation_request(citation["url"], citation["key"])
 
     def _post_item(self, raw: str, document: PostDocument, snapshot: Any) -> PostItem:
         citations = [
@@ -112,19 +170,18 @@ class CitationsSpider(scrapy.Spider):
             if citation.key in self._requested_keys:
                 continue
             self._requested_keys.add(citation.key)
-            yield scrapy.Request(
-                citation.url,
-                callback=self.parse_citation,
-                errback=self.citation_failed,
-                meta={
-                    "handle_httpstatus_list": ERROR_STATUSES,
-                    "archive_key": citation.key,
-                    "archive_url": citation.url,
-                },
-                # De-duplication is by citation key, above; the fingerprint
-                # filter would also drop the post's own URL if it were cited.
-                dont_filter=True,
-            )
+            yield self._citation_request(citation.url, citation.key)
+
+    def _citation_request(self, url: str, key: str) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_citation,
+            errback=self.citation_failed,
+            meta={"handle_httpstatus_list": ERROR_STATUSES, "archive_key": key, "archive_url": url},
+            # De-duplication is by citation key, above; the fingerprint
+            # filter would also drop the post's own URL if it were cited.
+            dont_filter=True,
+        )
 
     def parse_post(self, response: Response) -> Iterator[Any]:
         raw = response.meta["archive_source"]
@@ -137,18 +194,77 @@ class CitationsSpider(scrapy.Spider):
             outcome.reason = f"the post is not an HTML document ({outcome.mime or 'unknown type'})"
             yield PostItem(post_id_for(raw), raw, response.url, None, outcome, [])
             return
+        if "archive_feed" not in response.meta and looks_like_feed(
+            response.body, (response.headers.get("Content-Type") or b"").decode("latin-1")
+        ):
+            yield from self.parse_feed(response)
+            return
         document = extract_post(response.text, response.url, include_internal=self.include_internal)
-        yield self._post_item(raw, document, snapshot=outcome)
+        item = self._post_item(raw, document, snapshot=outcome)
+        item.feed = response.meta.get("archive_feed")
+        yield item
         yield from self._citation_requests(document)
 
     def post_failed(self, failure: Failure) -> Iterator[PostItem]:
+        stop_if_disk_full(failure)
         request = failure.request  # type: ignore[attr-defined]
         raw = request.meta["archive_source"]
         yield PostItem(post_id_for(raw), raw, request.url, None, outcome_from_failure(failure), [])
 
-    def parse_citation(self, response: Response) -> Iterator[CaptureItem]:
+    def parse_citation(self, response: Response) -> Iterator[Any]:
         yield CaptureItem(response.meta["archive_key"], response.meta["archive_url"], outcome_from_response(response))
+        yield from self.requisite_requests(response, response.meta["archive_key"])
 
     def citation_failed(self, failure: Failure) -> Iterator[CaptureItem]:
+        stop_if_disk_full(failure)
         meta = failure.request.meta  # type: ignore[attr-defined]
         yield CaptureItem(meta["archive_key"], meta["archive_url"], outcome_from_failure(failure))
+
+    # --- feeds and URL lists: each entry or line is a post of its own ----------------
+
+    @property
+    def since(self) -> datetime | None:
+        value = self.settings.get("ARCHIVE_SINCE") or ""
+        return parse_since(value) if value else None
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        """A fetched post source that is an RSS or Atom feed: fetch its entries as posts."""
+        raw = response.meta["archive_source"]
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        try:
+            feed = parse_feed(response.body, response.url, content_type)
+        except FeedError as exc:
+            outcome = outcome_from_response(response)
+            outcome.status, outcome.reason = "failed", f"the feed cannot be read: {exc}"
+            yield PostItem(post_id_for(raw), raw, response.url, None, outcome, [])
+            return
+        yield from self.feed_posts(raw, feed)
+
+    def feed_posts(self, feed_source: str, feed: Feed) -> Iterator[Any]:
+        """Each entry's link is fetched as the post (so its page is archived too); an entry
+        without a link but with full content is read from that content."""
+        entries = select_entries(feed.entries, self.since)
+        logger.info(
+            "Feed %(feed)s: %(n)d of %(total)d entries",
+            {"feed": feed_source, "n": len(entries), "total": len(feed.entries)},
+        )
+        for number, entry in enumerate(entries, start=1):
+            if entry.link:
+                yield self.post_request(entry.link, feed=feed_source)
+            elif entry.content:
+                html = f"<article>{entry.content}</article>"
+                document = extract_post(html, feed.link, include_internal=self.include_internal)
+                if entry.title:
+                    document = PostDocument(document.url, entry.title, document.citations)
+                item = self._post_item(f"{feed_source}#entry-{number}", document, snapshot=None)
+                item.feed = feed_source
+                yield item
+                yield from self._citation_requests(document)
+
+    def post_request(self, url: str, feed: str | None = None) -> scrapy.Request:
+        meta: dict[str, Any] = {"handle_httpstatus_list": ERROR_STATUSES, "archive_source": url}
+        if feed is not None:
+            meta["archive_feed"] = feed
+        return scrapy.Request(
+            url, callback=self.parse_post, errback=self.post_failed, meta=meta, dont_filter=True
+        )

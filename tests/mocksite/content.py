@@ -168,6 +168,10 @@ NO_ROUTE = _html(404, NO_ROUTE_HTML)
 def site_response(target: str, accept_encoding: str = "gzip, deflate") -> MockResponse:
     """What the sites server answers to ``GET target`` (path plus raw query)."""
     path, _, query = target.partition("?")
+    if path.startswith("/canary/"):
+        from tests.mocksite import canary  # replay-isolation pages
+
+        return canary.site_response(path, query) or NO_ROUTE
     if path == "/pages/query.html":
         return _html(200, query_page(query))
     if path == "/gzip.html" and "gzip" not in accept_encoding.lower():

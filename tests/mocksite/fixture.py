@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from tests.mocksite.content import LOOPBACK_PATH, SOURCES_PATH
 
@@ -45,6 +45,14 @@ class MockSite:
     def received(self, server: str = "sites") -> list[dict[str, Any]]:
         """The requests ``server`` ("sites" or "blog") has answered, oldest first."""
         return json.loads(self._get(server, "/__requests"))  # type: ignore[no-any-return]
+
+    def set_live(self, path: str, mode: str = "ok", version: int = 1) -> None:
+        """Make the sites server answer ``path`` (under /live/; a directory ending in "/"
+        sets its unknown names) in ``mode`` from now on (see tests/mocksite/live.py)."""
+        query = urlencode({"path": path, "mode": mode, "version": version})
+        body = self._get("sites", f"/__set?{query}")
+        if not body.startswith(path.encode()):
+            raise ValueError(f"the mock site refused {path} {mode}: {body!r}")
 
     def reset(self, server: str = "sites") -> None:
         """Forget the requests ``server`` has answered."""

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.mocksite import content
+from tests.mocksite import content, jspages, render
 from tests.mocksite.content import MockResponse
+from tests.mocksite.live import LiveState
+from tests.mocksite.polite import PoliteState
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,8 @@ class MockServer(ThreadingHTTPServer):
         self.received: list[dict[str, Any]] = []
         self.received_lock = threading.Lock()
         self.sites_url = ""  # the blog server cites pages here
+        self.live = LiveState()  # /live/ pages tests change between runs (see /__set)
+        self.polite = PoliteState()  # robots.txt and /polite/ pages (Retry-After attempt counters)
         super().__init__(("127.0.0.1", port), MockHandler)
 
     @property
@@ -62,23 +66,27 @@ class MockHandler(BaseHTTPRequestHandler):
                 body = json.dumps(self.server.received, indent=1).encode()
             self.send(MockResponse(200, (("Content-Type", "application/json"),), body), head)
             return
+        if path == "/__set":
+            self.send(self.server.live.set(self.path.partition("?")[2]), head)
+            return
         if path == "/__reset":
             with self.server.received_lock:
                 self.server.received.clear()
             self.send(MockResponse(200, (("Content-Type", "text/plain"),), b"reset\n"), head)
             return
+        entry = {
+            "requestline": self.requestline,
+            "method": self.command,
+            "target": self.path,
+            "version": self.request_version,
+            "headers": [[name, value] for name, value in self.headers.items()],
+            "time": time.time(),
+        }
         with self.server.received_lock:
-            self.server.received.append(
-                {
-                    "requestline": self.requestline,
-                    "method": self.command,
-                    "target": self.path,
-                    "version": self.request_version,
-                    "headers": [[name, value] for name, value in self.headers.items()],
-                    "time": time.time(),
-                }
-            )
+            self.server.received.append(entry)
         self.send(self.server.responder(self.path, self), head)
+        with self.server.received_lock:
+            entry["done"] = time.time()  # the whole response written: politeness tests check overlaps
 
     def send(self, response: MockResponse, head: bool = False) -> None:
         self.send_response(response.status)
@@ -104,16 +112,46 @@ class MockHandler(BaseHTTPRequestHandler):
 
 def respond_sites(target: str, handler: MockHandler) -> MockResponse:
     path, _, query = target.partition("?")
+    if path in ("/redirect-to", "/meta-refresh"):
+        return redirect_to(path, query)
     if path == "/slow.html":
         try:
             delay = content.slow_delay(query)
         except ValueError:
             return MockResponse(400, (("Content-Type", "text/plain"),), b"bad delay\n")
         time.sleep(delay)
+    polite = handler.server.polite.respond(target)  # /robots.txt and /polite/ pages
+    if polite is not None:
+        return polite
+    live = handler.server.live.respond(path)
+    if live is not None:
+        return live
+    requisite = render.site_response(target, handler.server.base_url)  # /render/ pages
+    if requisite is None:  # /js/ pages, built by JavaScript (browser mode)
+        requisite = jspages.site_response(target, handler.headers.get("Accept-Encoding", ""))
+    if requisite is not None:
+        return requisite
     return content.site_response(target, handler.headers.get("Accept-Encoding", ""))
 
 
+def redirect_to(path: str, query: str) -> MockResponse:
+    """``/redirect-to?url=U`` answers 302 to U; ``/meta-refresh?url=U`` a page refreshing to U."""
+    from html import escape
+    from urllib.parse import parse_qs
+
+    location = parse_qs(query).get("url", ["/"])[0]
+    if path == "/redirect-to":
+        return MockResponse(302, (("Location", location), ("Content-Type", "text/plain")), b"redirecting\n")
+    page = f'<html><head><meta http-equiv="refresh" content="0; url={escape(location)}"></head><body>moved</body></html>'
+    return MockResponse(200, (("Content-Type", "text/html; charset=utf-8"),), page.encode("utf-8"))
+
+
 def respond_blog(target: str, handler: MockHandler) -> MockResponse:
+    post = render.blog_response(target, handler.server.sites_url)  # the requisite posts
+    if post is None:  # the JavaScript posts (browser mode)
+        post = jspages.blog_response(target, handler.server.sites_url)
+    if post is not None:
+        return post
     return content.blog_response(target, handler.server.sites_url)
 
 
