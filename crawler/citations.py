@@ -15,7 +15,9 @@ from crawler.maincontent import (
     find_main_content,
     find_title,
     is_boilerplate,
+    is_share_endpoint,
     parse_html,
+    share_bars,
     trailing_footer,
 )
 from crawler.urls import citation_key, resolve_url, site_of
@@ -155,6 +157,8 @@ class _Walker:
                 if "://" not in stripped and ":" not in stripped.split("/", 1)[0]:
                     self.unresolved += 1
             return None
+        if is_share_endpoint(url):
+            return None  # "share this on ...": not a source
         key = citation_key(url)
         if key == self.post_key:
             return None  # the post itself
@@ -305,6 +309,7 @@ def extract_post(
     walker = _Walker(base, base_url, include_internal)
     if fallback:
         walker.skip.update(trailing_footer(content))
+    walker.skip.update(share_bars(content))
     walker.walk(content, fallback)
     if walker.unresolved:
         logger.warning(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import lxml.etree
 import lxml.html
@@ -57,6 +58,22 @@ _BOILERPLATE_TOKEN = re.compile(
     )$""",
     re.VERBOSE,
 )
+# Share bars under any naming scheme: a class/id token one of whose words (split at
+# "-" and "_", so BEM's "block__element--modifier" too) is "share"/"sharing":
+# page__share, entry__share, post-share, share-buttons, c-share__link, btn--share.
+_SHARE_WORD = re.compile(r"^(?:share|shares|sharing|sharebar|sharethis|shareaholic)$")
+_WORD_SEPARATORS = re.compile(r"[-_]+")
+# Comments, webmentions, related posts, author boxes and bylines under any naming scheme:
+# a class token one of whose words is one of these (wp-block-post-author__bio,
+# webmentions__list, c-comment, related-posts__item). Class tokens only: ids are often
+# made from headings ("related-work", "comments-on-the-draft").
+_BOILERPLATE_WORD = re.compile(
+    r"^(?:comments?|webmentions?|related|byline|authors?|authorbox)$"
+)
+# ...unless the token names a state or a taxonomy (has-comments, tag-related,
+# category-authors) or a note (author-note, editors-note): those are content.
+_STATE_OR_TAXONOMY_PREFIX = re.compile(r"^(?:has|is|no|with|tag|tags|category|cat|topic)[-_]")
+_NOTE_WORD = re.compile(r"^(?:(?:foot|end|side|margin)?notes?|references?|citations?)$")
 # Footnotes, sidenotes and reference lists hold citations even inside <footer>/<aside>.
 _NOTES_TOKEN = re.compile(
     r"^(?:(?:foot|end|side|margin)-?notes?|references?|bibliography|citations?"
@@ -99,7 +116,100 @@ def is_boilerplate(el: Element, *, fallback: bool = False) -> bool:
         return True
     if el.get("hidden") is not None or _DISPLAY_NONE.search(el.get("style") or ""):
         return True
-    return any(_BOILERPLATE_TOKEN.match(t) for t in toks)
+    if any(_BOILERPLATE_TOKEN.match(t) or _is_share_token(t) for t in toks):
+        return True
+    return any(_is_boilerplate_class(t) for t in (el.get("class") or "").lower().split())
+
+
+def _is_share_token(token: str) -> bool:
+    return any(_SHARE_WORD.match(word) for word in _WORD_SEPARATORS.split(token))
+
+
+def _is_boilerplate_class(token: str) -> bool:
+    if _STATE_OR_TAXONOMY_PREFIX.match(token):
+        return False
+    words = _WORD_SEPARATORS.split(token)
+    if any(_NOTE_WORD.match(word) for word in words):
+        return False
+    return any(_BOILERPLATE_WORD.match(word) for word in words)
+
+
+# Share endpoints: (host, path prefix). A link to one is never a citation, and a block
+# whose links all go to them is a share bar, whatever its markup.
+_SHARE_ENDPOINTS = (
+    ("twitter.com", "/intent/"), ("twitter.com", "/share"), ("x.com", "/intent/"),
+    ("x.com", "/share"), ("facebook.com", "/sharer"), ("facebook.com", "/share.php"),
+    ("facebook.com", "/dialog/share"), ("facebook.com", "/dialog/feed"),
+    ("linkedin.com", "/sharing/"), ("linkedin.com", "/sharearticle"),
+    ("linkedin.com", "/cws/share"), ("reddit.com", "/submit"),
+    ("news.ycombinator.com", "/submitlink"), ("pinterest.com", "/pin/create"),
+    ("bsky.app", "/intent/"), ("threads.net", "/intent/"), ("t.me", "/share"),
+    ("telegram.me", "/share"), ("api.whatsapp.com", "/send"), ("web.whatsapp.com", "/send"),
+    ("wa.me", "/"), ("tumblr.com", "/widgets/share"), ("tumblr.com", "/share"),
+    ("getpocket.com", "/save"), ("getpocket.com", "/edit"), ("vk.com", "/share.php"),
+    ("xing.com", "/spi/shares"), ("xing.com", "/social/share"), ("buffer.com", "/add"),
+    ("bufferapp.com", "/add"), ("flipboard.com", "/bookmarklet"),
+    ("social-plugins.line.me", "/lineit/share"), ("service.weibo.com", "/share"),
+    ("toot.kytta.dev", "/"), ("s2f.kytta.dev", "/"), ("mastodonshare.com", "/"),
+)  # fmt: skip
+_SHARE_SCHEMES = frozenset({"whatsapp", "tg", "sms", "fb-messenger"})
+# Any server's own share form (Mastodon's /share?text=..., Jetpack's ?share=service).
+_SHARE_PATHS = frozenset({"/share", "/intent/tweet", "/intent/compose"})
+_TEXT_OUTSIDE_SHARE_LINKS = 60
+
+
+def is_share_endpoint(url: str) -> bool:
+    """True if ``url`` asks a service to share the page (tweet it, mail it, post it)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    scheme = parts.scheme.lower()
+    if scheme in _SHARE_SCHEMES:
+        return True
+    if scheme == "mailto":
+        return not parts.path.strip()  # mailto:?subject=...: mail this page to someone
+    if scheme not in ("http", "https"):
+        return False
+    host = (parts.hostname or "").lower()
+    path = parts.path.lower() or "/"
+    for domain, prefix in _SHARE_ENDPOINTS:
+        if (host == domain or host.endswith("." + domain)) and path.startswith(prefix):
+            return True
+    params = {k.lower() for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    if path.rstrip("/") in _SHARE_PATHS and params & {"text", "url", "u"}:
+        return True
+    return "share" in params and "nb" in params  # Jetpack: ?share=twitter&nb=1
+
+
+def share_bars(content: Element) -> list[Element]:
+    """The blocks in ``content`` whose links all go to share endpoints, with little
+    text besides ("Share on ... or ..."): share bars under any markup."""
+    bars: list[Element] = []
+    seen: set[Element] = set()
+    for link in content.iter("a"):
+        if not is_share_endpoint(link.get("href") or ""):
+            continue
+        best = None
+        node = link.getparent()
+        while node is not None and node is not content and node not in seen:
+            seen.add(node)
+            if not _only_share_links(node):
+                break
+            best = node
+            node = node.getparent()
+        if best is not None:
+            bars.append(best)
+    return bars
+
+
+def _only_share_links(el: Element) -> bool:
+    outside = _text_length(el)
+    for link in el.iter("a"):
+        if not is_share_endpoint(link.get("href") or ""):
+            return False
+        outside -= _text_length(link)
+    return outside <= _TEXT_OUTSIDE_SHARE_LINKS
 
 
 def inside_boilerplate(el: Element, stop: Element | None = None) -> bool:
@@ -119,10 +229,18 @@ def _text_length(el: Element) -> int:
     return sum(len("".join(s.split())) for s in el.itertext())
 
 
+def _in_list_item(el: Element) -> bool:
+    """True if ``el`` is inside an ``<li>``: one entry of a list (comments, mentions,
+    related cards), not the post."""
+    return any(node.tag == "li" for node in el.iterancestors())
+
+
 def find_main_content(root: Element) -> tuple[Element, bool]:
     """Return the article body element and whether it is the ``<body>`` fallback."""
     for xpath in _MAIN_XPATHS:
-        candidates = [el for el in root.xpath(xpath) if not inside_boilerplate(el)]
+        candidates = [
+            el for el in root.xpath(xpath) if not inside_boilerplate(el) and not _in_list_item(el)
+        ]
         if candidates:
             return max(candidates, key=_text_length), False
     body = root.find("body")

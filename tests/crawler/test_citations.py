@@ -283,3 +283,106 @@ def test_extract_post_never_raises(html: str, base: str | None) -> None:
         assert cite.anchor_text
         assert len(cite.context) <= MAX_CONTEXT
         assert cite.key == citation_key(cite.url)
+
+
+def test_article_inside_a_list_item_is_not_the_post() -> None:
+    # Webmentions, comments and related cards are often <article>s in a list; with no
+    # other <article> on the page, the post is <main>, not the largest list entry.
+    html = (
+        "<body><main><p>Read <a href='https://a.example/'>A</a>.</p>"
+        "<ol><li><article class='h-entry'><p>A long reply that mentions "
+        "<a href='https://reply.example/'>my own site</a> and much more text here.</p>"
+        "</article></li></ol></main></body>"
+    )
+    doc = extract_post(html, "https://blog.example/post/")
+    assert [c.url for c in doc.citations] == ["https://a.example/", "https://reply.example/"]
+    # <main> was chosen, so the link outside the <article> is found; the list itself has
+    # no boilerplate name, so the entry's link stays too.
+    assert doc.citations[0].anchor_text == "A"
+
+
+@pytest.mark.parametrize(
+    ("cls", "dropped"),
+    [
+        ("wp-block-post-author__bio", True),  # BEM: word "author"
+        ("webmentions__list", True),
+        ("webmention h-card", True),
+        ("c-comment__body", True),
+        ("u-comment h-cite", True),
+        ("related-posts__item", True),
+        ("article-byline", True),
+        ("has-comments", False),  # a state, not a block
+        ("tag-related", False),  # a taxonomy class
+        ("category-authors", False),
+        ("author-note", False),  # a note is content
+        ("authorship-x", False),  # a word, not a substring
+    ],
+)
+def test_comment_author_related_byline_words_in_class_tokens(cls: str, dropped: bool) -> None:
+    html = (
+        "<body><article><p>See <a href='https://a.example/'>A</a>.</p>"
+        f"<div class='{cls}'><p>Bio: <a href='https://b.example/'>B</a></p></div>"
+        "</article></body>"
+    )
+    urls = [c.url for c in extract_post(html, "https://blog.example/post/").citations]
+    assert urls == (["https://a.example/"] if dropped else ["https://a.example/", "https://b.example/"])
+
+
+def test_word_rule_is_for_class_tokens_not_ids() -> None:
+    # Ids are often made from headings: a "Related work" section holds citations.
+    html = (
+        "<body><article><section id='related-work'><h2>Related work</h2>"
+        "<p><a href='https://paper.example/'>A paper</a></p></section></article></body>"
+    )
+    assert [c.url for c in extract_post(html, "https://blog.example/post/").citations] == [
+        "https://paper.example/"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "share"),
+    [
+        ("https://twitter.com/intent/tweet?text=x", True),
+        ("https://x.com/intent/post?url=x", True),
+        ("https://www.facebook.com/sharer/sharer.php?u=x", True),
+        ("https://www.linkedin.com/sharing/share-offsite/?url=x", True),
+        ("https://www.linkedin.com/shareArticle?mini=true&url=x", True),
+        ("https://reddit.com/submit/?url=x", True),
+        ("https://mastodon.social/share?text=x", True),
+        ("https://toot.kytta.dev/?text=x", True),
+        ("mailto:?subject=x&body=y", True),
+        ("https://api.whatsapp.com/send?text=x", True),
+        ("https://t.me/share/url?url=x", True),
+        ("https://news.ycombinator.com/submitlink?u=x&t=y", True),
+        ("https://pinterest.com/pin/create/button/?url=x", True),
+        ("https://bsky.app/intent/compose?text=x", True),
+        ("https://blog.example/post/?share=mastodon&nb=1", True),
+        ("https://twitter.com/jack/status/20", False),
+        ("https://www.facebook.com/notes/123", False),
+        ("https://www.reddit.com/r/python/comments/abc/", False),
+        ("https://news.ycombinator.com/item?id=1", False),
+        ("https://bsky.app/profile/a.example", False),
+        ("mailto:me@example.org", False),
+        ("https://example.org/share", False),  # a page called "share", no share query
+    ],
+)
+def test_share_endpoints(url: str, share: bool) -> None:
+    from crawler.maincontent import is_share_endpoint
+
+    assert is_share_endpoint(url) is share
+
+
+def test_share_endpoint_links_are_never_citations_and_their_block_is_a_share_bar() -> None:
+    html = (
+        "<body><article><p>Read <a href='https://a.example/'>A</a>.</p>"
+        "<p><a href='https://twitter.com/intent/tweet?url=x'>Tweet this post</a> if you liked it.</p>"
+        "<section class='flex pt-4'>Spread the word: https://b.example/ "
+        "<a href='https://www.linkedin.com/shareArticle?url=x'>LinkedIn</a>"
+        "<a href='https://reddit.com/submit?url=x'>Reddit</a></section>"
+        "<p>But a paragraph with a real link keeps it: <a href='https://c.example/'>C</a>, "
+        "<a href='https://reddit.com/submit?url=x'>share</a>.</p>"
+        "</article></body>"
+    )
+    doc = extract_post(html, "https://blog.example/post/")
+    # The share section's bare URL goes with it; the mixed paragraph keeps its citation.
+    assert [c.url for c in doc.citations] == ["https://a.example/", "https://c.example/"]
