@@ -256,12 +256,35 @@ class ArchiveWriter:
             logger.exception("Cannot close %(name)s", {"name": self._name})
         self._fh = self._warc = self._name = None
 
-    def write_capture(self, capture: Capture) -> RecordLocation:
-        """Write ``capture`` as a response then a request record; return the response's location."""
+    def _ready_for_records(self) -> None:
+        """Roll over a full file (never between the records of one exchange) and open one if needed."""
         if self._fh is not None and self._pairs_in_file and self._fh.tell() >= self.max_file_size:
             self._finish()
         if self._fh is None:
             self._open()
+
+    def _request_record(self, capture: Capture, request_id: str, concurrent_to: str) -> ArcWarcRecord:
+        """The request record of an exchange, linked to its response or revisit record."""
+        assert self._warc is not None
+        headers = [
+            ("WARC-Type", "request"),
+            ("WARC-Record-ID", request_id),
+            ("WARC-Date", _warc_date(capture.fetched_at)),
+            ("WARC-Target-URI", capture.url),
+            ("WARC-Concurrent-To", concurrent_to),
+        ]
+        return self._warc.create_warc_record(
+            capture.url,
+            "request",
+            payload=BytesIO(capture.request_body),
+            length=len(capture.request_body),
+            warc_headers=StatusAndHeaders("", headers, protocol=WARC_VERSION),
+            http_headers=request_http_headers(capture),
+        )
+
+    def write_capture(self, capture: Capture) -> RecordLocation:
+        """Write ``capture`` as a response then a request record; return the response's location."""
+        self._ready_for_records()
         assert self._warc is not None and self._name is not None
 
         response_id = self.make_record_id()
@@ -269,19 +292,17 @@ class ArchiveWriter:
         date = _warc_date(capture.fetched_at)
         # WARC-Concurrent-To both ways (WARC 1.1 section 5.7): pywb/warcio link
         # the request to the response, wget the response to the request.
-        common = [("WARC-Date", date), ("WARC-Target-URI", capture.url)]
-        response_headers = [("WARC-Type", "response"), ("WARC-Record-ID", response_id), *common]
+        response_headers = [
+            ("WARC-Type", "response"),
+            ("WARC-Record-ID", response_id),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", capture.url),
+        ]
         if capture.ip:
             response_headers.append(("WARC-IP-Address", capture.ip))
         response_headers.append(("WARC-Concurrent-To", request_id))
         if capture.truncated:
             response_headers.append(("WARC-Truncated", capture.truncated))
-        request_headers = [
-            ("WARC-Type", "request"),
-            ("WARC-Record-ID", request_id),
-            *common,
-            ("WARC-Concurrent-To", response_id),
-        ]
 
         # The payload digest is computed here by warcio over the body bytes as
         # given: de-chunked but still content-encoded (no decoding happens).
@@ -293,14 +314,7 @@ class ArchiveWriter:
             warc_headers=StatusAndHeaders("", response_headers, protocol=WARC_VERSION),
             http_headers=response_http_headers(capture),
         )
-        request = self._warc.create_warc_record(
-            capture.url,
-            "request",
-            payload=BytesIO(capture.request_body),
-            length=len(capture.request_body),
-            warc_headers=StatusAndHeaders("", request_headers, protocol=WARC_VERSION),
-            http_headers=request_http_headers(capture),
-        )
+        request = self._request_record(capture, request_id, concurrent_to=response_id)
         name = self._name
         (offset, length), _ = self._write_records([response, request])
         self._pairs_in_file += 1
@@ -325,10 +339,7 @@ class ArchiveWriter:
         and WARC-Refers-To-Date. The returned location is the revisit record's.
         """
         digest = payload_digest(capture.body)
-        if self._fh is not None and self._pairs_in_file and self._fh.tell() >= self.max_file_size:
-            self._finish()
-        if self._fh is None:
-            self._open()
+        self._ready_for_records()
         assert self._warc is not None and self._name is not None
 
         revisit_id = self.make_record_id()
@@ -347,21 +358,7 @@ class ArchiveWriter:
             http_headers=response_http_headers(capture),
             warc_headers_dict=warc_headers,
         )
-        request_headers = [
-            ("WARC-Type", "request"),
-            ("WARC-Record-ID", request_id),
-            ("WARC-Date", date),
-            ("WARC-Target-URI", capture.url),
-            ("WARC-Concurrent-To", revisit_id),
-        ]
-        request = self._warc.create_warc_record(
-            capture.url,
-            "request",
-            payload=BytesIO(capture.request_body),
-            length=len(capture.request_body),
-            warc_headers=StatusAndHeaders("", request_headers, protocol=WARC_VERSION),
-            http_headers=request_http_headers(capture),
-        )
+        request = self._request_record(capture, request_id, concurrent_to=revisit_id)
         name = self._name
         (offset, length), (_, request_length) = self._write_records([revisit, request])
         self._pairs_in_file += 1
@@ -395,10 +392,7 @@ class ArchiveWriter:
         capture event (WARC-Concurrent-To, WARC 1.1 section 5.7), e.g. the
         page's response record.
         """
-        if self._fh is not None and self._pairs_in_file and self._fh.tell() >= self.max_file_size:
-            self._finish()
-        if self._fh is None:
-            self._open()
+        self._ready_for_records()
         assert self._warc is not None and self._name is not None
 
         record_id = self.make_record_id()
