@@ -44,7 +44,9 @@ def citations(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_three_workers_archive_every_citation_once(mocksite: Any, redis_url: str, tmp_path: Path) -> None:
-    pages = [f"{mocksite.sites}/pages/query.html?three={i}" for i in range(45)]
+    # Slow pages: the frontier lasts longer than the workers' start-up skew on a loaded
+    # machine, so every worker gets its share (each holds up to CONCURRENT_REQUESTS at once).
+    pages = [f"{mocksite.sites}/slow.html?delay=0.4&three={i}" for i in range(45)]
     # The local post also cites three of the blog post's sources: one fetch each, whoever meets it first.
     shared = [f"{mocksite.sites}{target}" for target, _ in SOURCES_CITATIONS[:3]]
     post = write_post(tmp_path / "post.html", pages + shared)
