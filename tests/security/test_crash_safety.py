@@ -23,7 +23,7 @@ from archive.manifest import read_journal
 from tests.conftest import REPO_ROOT, run_cli
 
 KILLS = int(os.environ.get("CITEARCHIVE_CRASH_RUNS", "50"))
-PAGES = 360
+PAGES = 400
 
 
 def write_post(path: Path, sites: str) -> None:
@@ -89,7 +89,7 @@ def test_sigkill_at_random_moments_then_resume(mocksite: Any, tmp_path: Path) ->
     left_open: dict[str, int] = {}  # .open file → complete records in it when its run was killed
     for kill in range(KILLS):
         process = start(cli_args(post, out), log)
-        time.sleep(rng.uniform(0.8, 3.0))
+        time.sleep(rng.uniform(0.6, 2.4))
         process.send_signal(signal.SIGKILL)
         process.wait()
         for path in (collection / "archive").glob("*.open"):
