@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import queue
-import socket
 import subprocess
 import sys
 import threading
@@ -35,12 +34,6 @@ class Reply:
     status: int
     headers: http.client.HTTPMessage
     body: bytes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def get(base: str, target: str, headers: dict[str, str] | None = None, timeout: float = 60) -> Reply:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +12,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.conftest import run_cli
-from tests.e2e.test_replay_pywb import fetch, free_port
+from tests.e2e.test_replay_pywb import fetch
+from tests.wayback import run_wayback
 
 COLLECTION = "rec"
 PAGES = ("stable", "drift", "dying", "flaky", "soft", "homer", "gz")
@@ -194,24 +192,8 @@ def test_catalog_is_rebuilt_when_stale(history: History) -> None:
 
 @pytest.fixture(scope="module")
 def wayback(history: History) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("wayback")), "-d", str(history.out), "-p", str(port), "-b", "127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                fetch(f"{base}/")
-                break
-            except OSError:
-                time.sleep(0.2)
+    with run_wayback(history.out) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_pywb_replays_a_revisit(history: History, wayback: str) -> None:

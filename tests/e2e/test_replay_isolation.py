@@ -15,7 +15,8 @@ import pytest
 from tests.browser import artifact_path, chromium
 from tests.conftest import run_cli
 from tests.mocksite.canary import BOMB_DECODED_SIZE, BOMB_PATH, CANARY_PATH, bomb_body
-from tests.replayserver import ReplayServer, free_port, get, replay_server
+from tests.replayserver import ReplayServer, get, replay_server
+from tests.wayback import free_port
 
 COLLECTION = "canary"
 MAX_DECODED_MIB = 1

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import gzip
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.test_archive_run import COLLECTION, ArchivedRun, archived  # noqa: F401 - module fixture
+from tests.wayback import run_wayback
 
 EXPECTED_TEXT = {
     "/pages/plain.html": "The plain page text.",
@@ -25,40 +21,10 @@ EXPECTED_TEXT = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def wayback(archived: ArchivedRun) -> Iterator[str]:  # noqa: F811
-    port = free_port()
-    executable = Path(sys.executable).with_name("wayback")
-    process = subprocess.Popen(
-        [str(executable), "-d", str(archived.out), "-p", str(port), "-b", "127.0.0.1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"wayback exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with run_wayback(archived.out) as base:
+        yield base
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

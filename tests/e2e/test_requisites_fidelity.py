@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from tests.browser import artifact_path, chromium
 from tests.conftest import CliRun, run_cli
 from tests.mocksite.render import FONT_PATH, RENDER_PAGES, RENDER_POST_PATH, font_bytes
+from tests.wayback import run_wayback
 
 COLLECTION = "render"
 #: Requisites archived per cited page (a URL shared by several pages counts for each).
@@ -103,45 +99,6 @@ def test_requisites_are_request_response_pairs_with_their_target_uri(rendered: R
 _REPLAY = re.compile(r"^http://127\.0\.0\.1:\d+/" + COLLECTION + r"/(\d{14})?([a-z]{2}_)?/(?P<url>.+)$")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def wayback(out: Path) -> Iterator[str]:
-    """`wayback -d OUT` on a free port of 127.0.0.1, stopped by its PID on exit."""
-    port = _free_port()
-    executable = Path(sys.executable).with_name("wayback")
-    process = subprocess.Popen(
-        [str(executable), "-d", str(out), "-p", str(port), "-b", "127.0.0.1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"wayback exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @dataclass
 class Visit:
     """Every request one page load made, with the status or failure each got."""
@@ -200,7 +157,7 @@ def test_every_cited_page_replays_in_chromium_from_the_archive_alone(rendered: R
         live = {page: _fetched(visit(browser, rendered.sites + page)) for page in RENDER_PAGES}
         before = {server: len(mocksite.received(server)) for server in ("sites", "blog")}
         figures: dict[str, Any] = {"pages": {}, "leaks": [], "missing": [], "live_hits_during_replay": 0}
-        with wayback(rendered.out) as origin:
+        with run_wayback(rendered.out) as origin:
             for page in RENDER_PAGES:
                 capture = citations[rendered.sites + page]["capture"]
                 name = page.rsplit("/", 1)[1].removesuffix(".html")

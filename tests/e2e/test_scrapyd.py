@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.e2e.test_replay_pywb import free_port
+from tests.wayback import free_port
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.skipif(not (BIN / "scrapyd").exists(), reason="scrapyd is not installed (test extra)")
