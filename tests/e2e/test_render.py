@@ -21,7 +21,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.render.browser import find_processes
 from tests.browser import CHROMIUM, artifact_path, chromium
 from tests.conftest import REPO_ROOT, CliRun, run_cli
-from tests.e2e.test_requisites_fidelity import wayback
+from tests.wayback import run_wayback as wayback
 from tests.mocksite import jspages
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: run ./scripts/system-packages")

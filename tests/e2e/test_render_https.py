@@ -14,7 +14,7 @@ from crawler.render.browser import find_processes
 from tests.browser import CHROMIUM, artifact_path, chromium
 from tests.conftest import run_cli
 from tests.e2e.test_render import COLLECTION, MARKER, Run, colour_counts, near
-from tests.e2e.test_requisites_fidelity import wayback
+from tests.wayback import run_wayback as wayback
 from tests.mocksite import jspages
 from tests.mocksite.tlsjs import TLSSite, serve_tls_jspages
 
