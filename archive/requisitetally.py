@@ -6,15 +6,16 @@ from typing import Any
 
 __all__ = ["REQUISITE_KINDS", "REQUISITE_NOT_ATTEMPTED", "RequisiteTally"]
 
-#: Journal entry kinds: the URLs a document needs, and the outcome of one of them for a citation.
-REQUISITE_KINDS = ("requisites_found", "requisite")
+#: Journal entry kinds: ``requisites`` (URLs a citation's documents need, and outcomes), written since
+#: 2026-11-26; ``requisites_found`` (URLs) and ``requisite`` (one outcome) in older journals, still read.
+REQUISITE_KINDS = ("requisites", "requisites_found", "requisite")
 REQUISITE_NOT_ATTEMPTED = "not attempted: the run ended before this requisite was fetched"
 
 Entry = dict[str, Any]
 
 
 class RequisiteTally:
-    """Collects ``requisites_found`` and ``requisite`` journal entries, keyed by citation key.
+    """Collects the journal's requisite entries (:data:`REQUISITE_KINDS`), keyed by citation key.
 
     A requisite shared by several citations counts for each. For one citation and URL an
     archived outcome wins over others, otherwise the last one. A URL found but with no
@@ -27,13 +28,21 @@ class RequisiteTally:
 
     def add(self, entry: Entry) -> None:
         parent = str(entry.get("parent"))
-        if entry.get("kind") == "requisites_found":
-            urls = self._found.setdefault(parent, {})
-            urls.update(dict.fromkeys(str(url) for url in entry.get("urls") or []))
-            return
-        url = str(entry.get("url"))
+        kind = entry.get("kind")
+        if kind == "requisites":
+            self._add_found(parent, entry.get("found") or [])
+            for outcome in entry.get("outcomes") or []:
+                self._add_outcome(parent, str(outcome.get("url")), outcome.get("capture") or {})
+        elif kind == "requisites_found":
+            self._add_found(parent, entry.get("urls") or [])
+        else:
+            self._add_outcome(parent, str(entry.get("url")), entry.get("capture") or {})
+
+    def _add_found(self, parent: str, urls: list[Any]) -> None:
+        self._found.setdefault(parent, {}).update(dict.fromkeys(str(url) for url in urls))
+
+    def _add_outcome(self, parent: str, url: str, capture: Entry) -> None:
         self._found.setdefault(parent, {})[url] = None
-        capture = entry.get("capture") or {}
         outcomes = self._outcomes.setdefault(parent, {})
         previous = outcomes.get(url)
         if previous is None or previous.get("status") != "archived" or capture.get("status") == "archived":

@@ -81,30 +81,23 @@ class CaptureItem:
 
 
 @dataclass(slots=True)
-class RequisitesFoundItem:
-    """The requisites a document (the citation's page, or a stylesheet or frame it uses) needs."""
+class RequisitesItem:
+    """For one citation (key ``parent``): requisite URLs its documents need, and outcomes known so far.
+
+    One item per citation page, and per landed requisite per citation waiting
+    for it, not one per (citation, requisite): pages of a site share a dozen
+    requisites, and each item costs a trip through Scrapy's item machinery and
+    a journal line (27,000 items for 2,000 pages, a fifth of the run's time).
+    """
 
     parent: str
-    urls: list[str]
-
-    def to_journal(self) -> dict[str, Any]:
-        return {"kind": "requisites_found", "parent": self.parent, "urls": self.urls}
-
-
-@dataclass(slots=True)
-class RequisiteItem:
-    """The outcome of one requisite for the citation (key ``parent``) whose page needs it."""
-
-    parent: str
-    url: str
-    role: str
-    outcome: CaptureOutcome
+    found: list[str] = field(default_factory=list)
+    outcomes: list[tuple[str, str, CaptureOutcome]] = field(default_factory=list)
 
     def to_journal(self) -> dict[str, Any]:
         return {
-            "kind": "requisite",
+            "kind": "requisites",
             "parent": self.parent,
-            "url": self.url,
-            "role": self.role,
-            "capture": self.outcome.to_dict(),
+            "found": self.found,
+            "outcomes": [{"url": url, "role": role, "capture": outcome.to_dict()} for url, role, outcome in self.outcomes],
         }

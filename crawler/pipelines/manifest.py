@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Journal kinds written without an fsync of their own (see ManifestPipeline._append).
-UNSYNCED_KINDS = frozenset({"requisite", "requisites_found"})
+UNSYNCED_KINDS = frozenset({"requisites", "requisite", "requisites_found"})
 
 
 def utc_now() -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler.items import CaptureOutcome, RequisiteItem, RequisitesFoundItem
+from crawler.items import CaptureOutcome, RequisitesItem
 from crawler.outcomes import outcome_from_failure, outcome_from_response
 from crawler.requisites import Requisite, Role, css_requisites, html_requisites
 
@@ -101,6 +101,15 @@ class RequisitesMixin:
         return []
 
     def _need(self, parent: str, found: list[Requisite], level: int) -> Iterator[Any]:
+        """One item crediting ``parent`` with what is known of ``found`` (and their own requisites), then new requests."""
+        item = RequisitesItem(parent)
+        requests = list(self._gather(item, found, level))
+        if item.found or item.outcomes:
+            yield item
+        yield from requests
+
+    def _gather(self, item: RequisitesItem, found: list[Requisite], level: int) -> Iterator[scrapy.Request]:
+        """Note ``found`` in ``item``, credit outcomes already known, and yield requests for URLs never requested."""
         if not found:
             return
         if level > self.settings.getint("ARCHIVE_REQUISITES_DEPTH"):
@@ -108,14 +117,14 @@ class RequisitesMixin:
             logger.debug("Not following %(n)d requisites nested too deep", {"n": len(found)})
             return
         ledger = self.requisite_ledger
+        parent = item.parent
         limit = self.settings.getint("ARCHIVE_REQUISITES_MAX_PER_PAGE")
-        yield RequisitesFoundItem(parent, [requisite.url for requisite in found])
+        item.found.extend(requisite.url for requisite in found)
         for index, requisite in enumerate(found):
             url = requisite.url
             if index >= limit:
                 reason = f"not fetched: the document needs more than {limit} requisites (ARCHIVE_REQUISITES_MAX_PER_PAGE)"
-                skipped = CaptureOutcome("skipped", final_url=url, reason=reason)
-                yield RequisiteItem(parent, url, requisite.role, skipped)
+                item.outcomes.append((url, requisite.role, CaptureOutcome("skipped", final_url=url, reason=reason)))
                 continue
             parents = ledger.parents.get(url)
             if parents is None:
@@ -125,9 +134,9 @@ class RequisitesMixin:
                 parents.append(parent)
                 outcome = ledger.outcomes.get(url)
                 if outcome is not None:  # else in flight: credited when it lands
-                    yield RequisiteItem(parent, url, requisite.role, outcome)
+                    item.outcomes.append((url, requisite.role, outcome))
                     children, child_level = ledger.children.get(url, ([], level + 1))
-                    yield from self._need(parent, children, child_level)
+                    yield from self._gather(item, children, child_level)
 
     def _request(self, requisite: Requisite, parent: str, level: int) -> scrapy.Request:
         self.crawler.stats.inc_value("archive/requisites/requested")
@@ -157,5 +166,7 @@ class RequisitesMixin:
         ledger.children[url] = (children, level)
         self.crawler.stats.inc_value(f"archive/requisites/{outcome.status}")
         for parent in list(ledger.parents.get(url, [])):
-            yield RequisiteItem(parent, url, role, outcome)
-            yield from self._need(parent, children, level)
+            item = RequisitesItem(parent, outcomes=[(url, role, outcome)])
+            requests = list(self._gather(item, children, level))
+            yield item
+            yield from requests

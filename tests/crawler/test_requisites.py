@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 import crawler.settings as project_settings
 from archive.manifest import compile_manifest, validate_manifest
 from archive.requisitetally import REQUISITE_NOT_ATTEMPTED
-from crawler.items import CaptureItem, RequisiteItem, RequisitesFoundItem
+from crawler.items import CaptureItem, RequisitesItem
 from crawler.requisites import css_requisites, html_requisites, parse_srcset
 from crawler.spiders.citations import CitationsSpider
 
@@ -141,7 +141,12 @@ def split(outputs: list[Any]) -> tuple[list[Request], list[Any]]:
 
 
 def credited(items: list[Any]) -> list[tuple[str, str, str]]:
-    return [(i.parent, i.url.rsplit("/", 1)[1], i.outcome.status) for i in items if isinstance(i, RequisiteItem)]
+    return [
+        (i.parent, url.rsplit("/", 1)[1], outcome.status)
+        for i in items
+        if isinstance(i, RequisitesItem)
+        for url, _, outcome in i.outcomes
+    ]
 
 
 def test_shared_requisite_is_fetched_once_and_credited_to_each_citation() -> None:
@@ -149,7 +154,7 @@ def test_shared_requisite_is_fetched_once_and_credited_to_each_citation() -> Non
     html = '<link rel="stylesheet" href="/s.css"><img src="/i.png">'
     requests, items = split(list(crawl.requisite_requests(page("http://a.example/1", html), "k1")))
     assert [r.url for r in requests] == ["http://a.example/s.css", "http://a.example/i.png"]
-    assert items == [RequisitesFoundItem("k1", ["http://a.example/s.css", "http://a.example/i.png"])]
+    assert items == [RequisitesItem("k1", ["http://a.example/s.css", "http://a.example/i.png"])]
     assert requests[0].headers["Accept"] == b"text/css,*/*;q=0.1"
     assert requests[0].dont_filter and requests[0].meta["archive_requisite_of"] == "k1"
     # A second citation needing the same URLs while they are in flight: no new request.
@@ -166,6 +171,7 @@ def test_shared_requisite_is_fetched_once_and_credited_to_each_citation() -> Non
     # A third citation after everything landed: credited at once, the stylesheet's image too.
     late, items = split(list(crawl.requisite_requests(page("http://a.example/3", html), "k3")))
     assert late == []
+    assert len(items) == 1  # one item for the page, however many requisites it is credited with
     assert sorted(credited(items)) == [("k3", "bg.png", "archived"), ("k3", "i.png", "failed"), ("k3", "s.css", "archived")]
     assert crawl.crawler.stats.get_value("archive/requisites/requested") == 3
 
@@ -190,7 +196,7 @@ def test_depth_and_per_page_limits() -> None:
     html = "".join(f'<img src="/{n}.png">' for n in range(4))
     requests, items = split(list(crawl.requisite_requests(page("http://a.example/p", html), "k")))
     assert len(requests) == 2
-    assert [i.outcome.status for i in items if isinstance(i, RequisiteItem)] == ["skipped", "skipped"]
+    assert [outcome.status for i in items if isinstance(i, RequisitesItem) for _, _, outcome in i.outcomes] == ["skipped", "skipped"]
 
 
 def test_no_requisites_for_error_pages_non_html_or_when_off() -> None:
@@ -206,7 +212,7 @@ def test_parse_citation_yields_the_capture_first() -> None:
     response = HtmlResponse("http://a.example/p", body=b'<img src="/i.png">', encoding="utf-8", request=request)
     outputs = list(spider().parse_citation(response))
     assert isinstance(outputs[0], CaptureItem)
-    assert [type(o).__name__ for o in outputs[1:]] == ["RequisitesFoundItem", "Request"]
+    assert [type(o).__name__ for o in outputs[1:]] == ["RequisitesItem", "Request"]
 
 
 # ------------------------------------------------------------------ the manifest
@@ -248,3 +254,30 @@ def test_manifest_counts_requisites_per_citation_without_making_them_citations()
     assert two["requisites"] == {"archived": 1, "failed": []}
     assert "requisites" not in three  # never looked for (not HTML, or --no-requisites)
     assert len(manifest["posts"][0]["citations"]) == 3
+
+
+def test_manifest_reads_batched_requisite_lines_like_single_ones() -> None:
+    citations = [{"n": 1, "url": "http://a/1", "key": "k1", "anchor_text": "one", "context": "one"}]
+    head = [
+        {"kind": "post", "post_id": "p", "source": "post.html", "url": None, "title": "T", "snapshot": None, "citations": citations},
+        {"kind": "capture", "key": "k1", "url": "http://a/1", "capture": capture("archived")},
+    ]
+    failed = capture("failed", reason="the server answered HTTP 404 Not Found")
+    single = [
+        {"kind": "requisites_found", "parent": "k1", "urls": ["http://a/s.css", "http://a/x.png", "http://a/late.png"]},
+        {"kind": "requisite", "parent": "k1", "url": "http://a/s.css", "role": "stylesheet", "capture": capture("archived")},
+        {"kind": "requisite", "parent": "k1", "url": "http://a/x.png", "role": "image", "capture": failed},
+        {"kind": "requisite", "parent": "k1", "url": "http://a/x.png", "role": "image", "capture": capture("archived")},
+    ]
+    batched = [
+        {"kind": "requisites", "parent": "k1", "found": ["http://a/s.css", "http://a/x.png", "http://a/late.png"],
+         "outcomes": [{"url": "http://a/s.css", "role": "stylesheet", "capture": capture("archived")},
+                      {"url": "http://a/x.png", "role": "image", "capture": failed}]},
+        {"kind": "requisites", "parent": "k1", "found": [],
+         "outcomes": [{"url": "http://a/x.png", "role": "image", "capture": capture("archived")}]},
+    ]  # fmt: skip
+    run = {"run_id": "r", "collection": "c", "started": "2024-01-01T00:00:00Z", "finished": "2024-01-01T00:00:01Z"}
+    expected = {"archived": 2, "failed": [{"url": "http://a/late.png", "reason": REQUISITE_NOT_ATTEMPTED}]}
+    for entries in (single, batched):
+        manifest = compile_manifest(head + entries, **run)
+        assert manifest["posts"][0]["citations"][0]["requisites"] == expected
