@@ -45,7 +45,9 @@ META_PARENT = "archive_requisite_of"
 class RequisiteLedger:
     """Per run: which citations need each requisite URL, its outcome and what it references."""
 
-    parents: dict[str, list[str]] = field(default_factory=dict)
+    # URL -> the citation keys needing it, in order (a dict as an ordered set: a shared
+    # stylesheet has thousands, and a list's membership test made the run quadratic).
+    parents: dict[str, dict[str, None]] = field(default_factory=dict)
     outcomes: dict[str, CaptureOutcome] = field(default_factory=dict)
     children: dict[str, tuple[list[Requisite], int]] = field(default_factory=dict)
 
@@ -128,10 +130,10 @@ class RequisitesMixin:
                 continue
             parents = ledger.parents.get(url)
             if parents is None:
-                ledger.parents[url] = [parent]
+                ledger.parents[url] = {parent: None}
                 yield self._request(requisite, parent, level)
             elif parent not in parents:
-                parents.append(parent)
+                parents[parent] = None
                 outcome = ledger.outcomes.get(url)
                 if outcome is not None:  # else in flight: credited when it lands
                     item.outcomes.append((url, requisite.role, outcome))
@@ -165,7 +167,7 @@ class RequisitesMixin:
         ledger.outcomes[url] = outcome
         ledger.children[url] = (children, level)
         self.crawler.stats.inc_value(f"archive/requisites/{outcome.status}")
-        for parent in list(ledger.parents.get(url, [])):
+        for parent in list(ledger.parents.get(url, {})):
             item = RequisitesItem(parent, outcomes=[(url, role, outcome)])
             requests = list(self._gather(item, children, level))
             yield item
