@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from types import TracebackType
 
-__all__ = ["Journal", "read_journal"]
+__all__ = ["Journal", "entry_at", "read_journal", "read_journal_offsets"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,19 +121,27 @@ def read_journal(path: Path) -> Iterator[dict[str, Any]]:
     An invalid line anywhere else is corruption, not a crash, and raises
     :class:`~archive.exceptions.ManifestError`.
     """
+    for _, entry in read_journal_offsets(path):
+        yield entry
+
+
+def read_journal_offsets(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Like :func:`read_journal`, with the byte offset of each entry's line (see :func:`entry_at`)."""
     path = Path(path)
     try:
         fh = path.open("rb")
     except OSError as exc:
         raise ManifestError(f"Cannot read journal {path}: {exc}") from exc
     with fh:
-        pending: tuple[int, bytes] | None = None
+        pending: tuple[int, int, bytes] | None = None
+        offset = 0
         for number, raw in enumerate(fh, start=1):
             if pending is not None:
-                yield _entry_or_raise(path, *pending)
-            pending = (number, raw) if raw.strip() else None
+                yield pending[1], _entry_or_raise(path, pending[0], pending[2])
+            pending = (number, offset, raw) if raw.strip() else None
+            offset += len(raw)
         if pending is not None:
-            number, raw = pending
+            number, start, raw = pending
             entry = _parse(raw)
             if entry is None:
                 logger.warning(
@@ -141,7 +149,16 @@ def read_journal(path: Path) -> Iterator[dict[str, Any]]:
                     {"n": number, "path": path},
                 )
             else:
-                yield entry
+                yield start, entry
+
+
+def entry_at(fh: IO[bytes], offset: int) -> dict[str, Any]:
+    """The entry whose line starts at ``offset`` of the open journal ``fh`` (from :func:`read_journal_offsets`)."""
+    fh.seek(offset)
+    entry = _parse(fh.readline())
+    if entry is None:
+        raise ManifestError(f"Journal {getattr(fh, 'name', '?')} changed while it was read (offset {offset})")
+    return entry
 
 
 def _entry_or_raise(path: Path, number: int, raw: bytes) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from functools import lru_cache
@@ -14,7 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from archive import software_version
-from archive.atomic import atomic_write_text
+from archive.atomic import atomic_open
 from archive.exceptions import ManifestError
 from archive.journal import Journal, read_journal
 from archive.requisitetally import REQUISITE_KINDS, RequisiteTally
@@ -213,10 +214,15 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     """Validate ``manifest``, then write it atomically as indented UTF-8 JSON."""
     validate_manifest(manifest)
     path = Path(path)
-    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, text)
+        with atomic_open(path) as raw:
+            # Encoded as it is written: the whole text at once was as large again as the manifest.
+            out = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+            json.dump(manifest, out, indent=2, ensure_ascii=False)
+            out.write("\n")
+            out.flush()
+            out.detach()  # atomic_open fsyncs and closes the file
     except OSError as exc:
         raise ManifestError(f"Cannot write manifest {path}: {exc}") from exc
 
