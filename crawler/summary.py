@@ -2,37 +2,39 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from archive.manifestread import ManifestReadError, iter_manifest
 from crawler.exitcodes import EXIT_INCOMPLETE, EXIT_OK, EXIT_POST_FAILED
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 NOT_ATTEMPTED = "not attempted"
 
 
-def load_manifest(path: Path) -> dict[str, Any] | None:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            manifest: dict[str, Any] = json.load(handle)
-            return manifest
-    except (OSError, ValueError):
-        return None
+def manifest_events(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """("post", fields) and ("citation", citation) events (archive.manifestread); OSError if unreadable."""
+    with path.open("rb") as handle:
+        yield from iter_manifest(handle)
 
 
 def exit_code_for(manifest_path: Path) -> int:
-    manifest = load_manifest(manifest_path)
-    if manifest is None:
+    post_failed = incomplete = False
+    try:
+        for kind, value in manifest_events(manifest_path):
+            if kind == "post":
+                snapshot = value.get("snapshot")
+                post_failed = post_failed or (snapshot is not None and snapshot["status"] != "archived")
+            elif (value["capture"].get("reason") or "").startswith(NOT_ATTEMPTED):
+                incomplete = True
+    except (OSError, ManifestReadError):
         return EXIT_INCOMPLETE
-    posts = manifest["posts"]
-    if any(post["snapshot"] is not None and post["snapshot"]["status"] != "archived" for post in posts):
+    if post_failed:
         return EXIT_POST_FAILED
-    for post in posts:
-        for citation in post["citations"]:
-            if (citation["capture"].get("reason") or "").startswith(NOT_ATTEMPTED):
-                return EXIT_INCOMPLETE
-    return EXIT_OK
+    return EXIT_INCOMPLETE if incomplete else EXIT_OK
 
 
 def _clip(text: str, width: int) -> str:
@@ -45,45 +47,47 @@ def replay_url(collection: str, capture: dict[str, Any], url: str) -> str:
 
 
 def print_summary(manifest_path: Path, out: Path, collection: str, stream: TextIO = sys.stdout) -> None:
-    manifest = load_manifest(manifest_path)
-    if manifest is None:
+    counts: dict[str, int] = {}
+    first_archived: tuple[dict[str, Any], dict[str, Any]] | None = None
+    try:
+        for kind, value in manifest_events(manifest_path):
+            if kind == "post":
+                _print_post_heading(value, stream)
+                continue
+            capture = value["capture"]
+            status = capture["status"]
+            counts[status] = counts.get(status, 0) + 1
+            if status == "archived" and first_archived is None:
+                first_archived = (value, capture)
+            http = str(capture["http_status"] or "-")
+            print(f"  {value['n']:>3}  {status:<9} {http:>4}  {_clip(value['url'], 90)}", file=stream)
+            if capture.get("reason"):
+                print(f"  {'':>3}  {'':<9} {'':>4}  ↳ {_clip(capture['reason'], 88)}", file=stream)
+    except (OSError, ManifestReadError):
         print(
             f"No manifest was written ({manifest_path}): the run did not finish. What was archived is kept;"
             " run the same command again to resume.",
             file=stream,
         )
         return
-    counts: dict[str, int] = {}
-    for post in manifest["posts"]:
-        snapshot = post["snapshot"]
-        heading = post["title"] or post["url"] or post["source"]
-        print(f"\n{heading}", file=stream)
-        print(f"  source: {post['source']}", file=stream)
-        if snapshot is not None and snapshot["status"] != "archived":
-            print(f"  post {snapshot['status']}: {snapshot['reason']}", file=stream)
-        print(f"  {'n':>3}  {'status':<9} {'http':>4}  url / reason", file=stream)
-        for citation in post["citations"]:
-            capture = citation["capture"]
-            status = capture["status"]
-            counts[status] = counts.get(status, 0) + 1
-            http = str(capture["http_status"] or "-")
-            print(f"  {citation['n']:>3}  {status:<9} {http:>4}  {_clip(citation['url'], 90)}", file=stream)
-            if capture.get("reason"):
-                print(f"  {'':>3}  {'':<9} {'':>4}  ↳ {_clip(capture['reason'], 88)}", file=stream)
     totals = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no citations"
     print(f"\nCitations: {totals}", file=stream)
     print(f"Manifest:  {manifest_path}", file=stream)
     collection_root = out / "collections" / collection
     print(f"WARCs:     {collection_root / 'archive'}", file=stream)
     print(f"Index:     {collection_root / 'indexes' / 'index.cdxj'}", file=stream)
-    archived = [
-        (citation, citation["capture"])
-        for post in manifest["posts"]
-        for citation in post["citations"]
-        if citation["capture"]["status"] == "archived"
-    ]
-    if archived:
-        citation, capture = archived[0]
+    if first_archived is not None:
+        citation, capture = first_archived
         print(f"\nReplay: citearchive replay --out {out}   (landing page on http://127.0.0.1:8080/)", file=stream)
         print(f"  an archived copy: {replay_url(collection, capture, citation['url'])}", file=stream)
         print(f"  or with pywb alone: wayback -d {out}", file=stream)
+
+
+def _print_post_heading(post: dict[str, Any], stream: TextIO) -> None:
+    snapshot = post["snapshot"]
+    heading = post["title"] or post["url"] or post["source"]
+    print(f"\n{heading}", file=stream)
+    print(f"  source: {post['source']}", file=stream)
+    if snapshot is not None and snapshot["status"] != "archived":
+        print(f"  post {snapshot['status']}: {snapshot['reason']}", file=stream)
+    print(f"  {'n':>3}  {'status':<9} {'http':>4}  url / reason", file=stream)

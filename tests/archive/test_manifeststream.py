@@ -11,6 +11,7 @@ import pytest
 from archive.exceptions import ManifestError
 from archive.journal import Journal
 from archive.manifest import compile_manifest, read_journal, summarise, write_manifest
+from archive.manifestread import ManifestReadError, iter_manifest
 from archive.manifeststream import write_manifest_from_journals
 
 from .test_manifest import RUN, archived, citation, journal_entries
@@ -84,3 +85,26 @@ def test_stream_refuses_an_invalid_citation_and_leaves_the_old_file(tmp_path: Pa
     assert "\n" not in str(info.value)
     assert target.read_text() == "old\n"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def events_of(manifest: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    events: list[tuple[str, dict[str, Any]]] = []
+    for post in manifest["posts"]:
+        keys = list(post)
+        events.append(("post", {k: post[k] for k in keys[: keys.index("citations")]}))
+        events.extend(("citation", citation) for citation in post["citations"])
+    return events
+
+
+def test_manifest_read_citation_by_citation_matches_json_load(tmp_path: Path) -> None:
+    one = write_journal(tmp_path / "a.journal", journal_entries())
+    two = write_journal(tmp_path / "b.journal", requisite_and_render_entries())
+    _, stream, _ = both_ways(tmp_path, [one, two])
+    with (tmp_path / "stream.json").open("rb") as fh:
+        events = list(iter_manifest(fh))
+    assert events == events_of(json.loads(stream))
+    assert [kind for kind, _ in events].count("post") == 3
+    torn = tmp_path / "torn.json"
+    torn.write_bytes(stream[: len(stream) // 2])
+    with torn.open("rb") as fh, pytest.raises(ManifestReadError):
+        list(iter_manifest(fh))
