@@ -130,10 +130,17 @@ def _check_text(text: str, path: str, what: str) -> None:
         raise SourceError(f"post file is not {what} (binary data?): {_show(path)}")
 
 
-def load_local_post(
-    source: Source, *, base_url: str | None = None, include_internal: bool = False
-) -> PostDocument:
-    """Read a local post and extract its citations.
+@dataclass(frozen=True)
+class LocalPost:
+    """A local post read, decoded and checked, before extraction."""
+
+    html: str
+    base_url: str | None
+    title: str | None = None  # from Markdown front matter
+
+
+def read_local_post(source: Source, *, base_url: str | None = None) -> LocalPost:
+    """Read and check a local post (every error a one-line :class:`SourceError`), without extracting.
 
     The base URL is ``base_url`` if given, else the one the file declares
     (``<link rel=canonical>``/``og:url``, or ``url:`` in Markdown front matter), else
@@ -145,8 +152,7 @@ def load_local_post(
     if source.kind == "html":
         html = decode_html(data)
         _check_text(html, source.location, "HTML")
-        base = base_url or canonical_url(html)
-        return extract_post(html, base, include_internal=include_internal)
+        return LocalPost(html, base_url or canonical_url(html))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -159,11 +165,19 @@ def load_local_post(
         post = parse_markdown_post(text)
     except FrontMatterError as exc:
         raise SourceError(f"bad front matter in {_show(source.location)}: {exc}") from exc
-    base = base_url or _front_matter_url(post.front_matter, source.location)
-    doc = extract_post(post.html, base, include_internal=include_internal)
     title = post.front_matter.get("title")
-    if title is not None and str(title).strip():
-        return PostDocument(url=doc.url, title=" ".join(str(title).split()), citations=doc.citations)
+    title_text = " ".join(str(title).split()) if title is not None and str(title).strip() else None
+    return LocalPost(post.html, base_url or _front_matter_url(post.front_matter, source.location), title_text)
+
+
+def load_local_post(
+    source: Source, *, base_url: str | None = None, include_internal: bool = False
+) -> PostDocument:
+    """Read a local post and extract its citations (see :func:`read_local_post`)."""
+    post = read_local_post(source, base_url=base_url)
+    doc = extract_post(post.html, post.base_url, include_internal=include_internal)
+    if post.title is not None:
+        return PostDocument(url=doc.url, title=post.title, citations=doc.citations)
     return doc
 
 
