@@ -10,6 +10,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 import surt
 from cdxj_indexer.main import CDXJIndexer
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecordLoader
+from warcio.statusandheaders import StatusAndHeadersParserException
+from warcio.timeutils import iso_date_to_timestamp
 
 from archive.atomic import atomic_open
 from archive.exceptions import IndexLookupError
@@ -17,7 +21,16 @@ from archive.exceptions import IndexLookupError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-__all__ = ["index_warc_files", "lookup", "merge_into_index", "url_key"]
+    from warcio.recordloader import ArcWarcRecord
+    from warcio.statusandheaders import StatusAndHeaders
+
+__all__ = ["index_warc_files", "lookup", "merge_into_index", "record_line", "url_key"]
+
+# What index_warc_files runs: cdxj_indexer's default records, and the record
+# loader its ArchiveIterator builds (arc2warc, HTTP headers not verified).
+# The loader keeps no state between records.
+_RECORDS = frozenset(CDXJIndexer.DEFAULT_RECORDS)
+_LOADER = ArcWarcRecordLoader(verify_http=False, arc2warc=True)
 
 
 def url_key(url: str) -> str:
@@ -65,6 +78,147 @@ def index_warc_files(archive_dir: Path, names: Iterable[str]) -> list[str]:
             ) from exc
         lines.extend(line for line in out.getvalue().splitlines() if line)
     return sorted(set(lines))
+
+
+def _reads_back_as_is(fields: list[tuple[str, str]]) -> bool:
+    """Whether header lines ``name: value`` parse back to exactly these fields.
+
+    StatusAndHeadersParser splits lines at LF, strips their ends and the
+    value's start, splits at the first colon and unfolds a line that starts
+    with a space or tab into the one before.
+    """
+    for name, value in fields:
+        if not name or name != name.strip() or ":" in name or "\n" in name:
+            return False
+        if value != value.strip() or "\n" in value:
+            return False
+    return True
+
+
+def _as_written(record: ArcWarcRecord) -> tuple[str | None, StatusAndHeaders, StatusAndHeaders | None] | None:
+    """WARC-Type, WARC headers and HTTP headers (or None) as read back, from memory; None if unsure.
+
+    Exact where the header blocks read back as they are (no folding,
+    stripping or re-decoding, a target URI the loader leaves alone); the
+    caller parses the bytes otherwise.
+    """
+    warc, http = record.rec_headers, record.http_headers
+    if warc.protocol not in _LOADER.WARC_TYPES or warc.statusline or not _reads_back_as_is(warc.headers):
+        return None
+    uri = warc.get_header("WARC-Target-URI")
+    if uri is not None and (" " in uri or (uri.startswith("<") and uri.endswith(">"))):
+        return None
+    if http:
+        protocol, statusline = http.protocol, http.statusline
+        if not (protocol and statusline and http.headers_buff.isascii()):
+            return None  # re-decoded line by line (UTF-8, else latin-1), or the status line moves
+        if protocol != protocol.strip() or " " in protocol or statusline != statusline.strip():
+            return None
+        if "\n" in protocol or "\n" in statusline or not _reads_back_as_is(http.headers):
+            return None
+    rec_type = warc.get_header("WARC-Type")
+    # ArcWarcRecordLoader.parse_record_stream and load_http_headers, for a WARC record.
+    declared = warc.get_header("Content-Length")
+    if declared is None:
+        return None
+    try:
+        length = max(int(declared), 0)  # the loader takes a negative or bad length for 0
+    except ValueError:
+        length = 0
+    if length == 0 or rec_type not in _LOADER.HTTP_RECORDS:
+        return rec_type, warc, None
+    if not http or uri is None:
+        return None  # its payload would be parsed for HTTP headers, or the loader fails
+    return rec_type, warc, (http if uri.startswith(_LOADER.HTTP_SCHEMES) else None)
+
+
+def _as_read(record: ArcWarcRecord) -> tuple[str | None, StatusAndHeaders, StatusAndHeaders | None]:
+    """WARC-Type, WARC headers and HTTP headers (or None) of ``record`` as ArchiveIterator reads them."""
+    known = _as_written(record)
+    if known is not None:
+        return known
+    http = record.http_headers
+    head = record.rec_headers.to_bytes(encoding="utf-8")  # as warcio wrote them
+    if http:
+        head += http.headers_buff
+    try:
+        parsed = _LOADER.parse_record_stream(io.BytesIO(head), known_format=None)
+    except (EOFError, ArchiveLoadFailed, StatusAndHeadersParserException) as exc:
+        raise ValueError(f"the headers do not read back: {exc}") from exc
+    if not http and parsed.rec_type in _LOADER.HTTP_RECORDS and parsed.length:
+        raise ValueError("no HTTP headers: cdxj_indexer would parse the payload for them")
+    return parsed.rec_type, parsed.rec_headers, parsed.http_headers
+
+
+def _skipped_type(record: ArcWarcRecord) -> bool:
+    """Whether the first WARC header reads back as a WARC-Type cdxj_indexer skips (request, warcinfo)."""
+    warc = record.rec_headers
+    fields = warc.headers
+    if warc.protocol not in _LOADER.WARC_TYPES or warc.statusline or not fields:
+        return False
+    name, value = fields[0]
+    if name.lower() != "warc-type" or value in _RECORDS or value != value.strip() or "\n" in value:
+        return False
+    return len(fields) == 1 or not fields[1][0].startswith((" ", "\t"))  # not folded into
+
+
+def record_line(record: ArcWarcRecord, filename: str, offset: int, length: int) -> str | None:
+    """The CDXJ line :func:`index_warc_files` gets for ``record``, which warcio just wrote.
+
+    ``offset`` and ``length`` are the record's as ArchiveIterator counts them
+    (its gzip member; in a plain file, the record without its closing
+    CRLFs), ``filename`` its file's name relative to the archive directory.
+    None for the records cdxj_indexer leaves out (request, warcinfo,
+    ``application/warc-fields`` resources). The headers are taken as
+    ArchiveIterator reads them back (it strips, unfolds, re-decodes and
+    fixes the target URI): from memory where the bytes written read back
+    as they are, else parsed from those bytes by the loader it uses; the
+    fields are built as cdxj_indexer's defaults build them, so the line is
+    byte-identical. Raises ValueError when the line needs the payload
+    (no WARC-Payload-Digest; HTTP headers cdxj_indexer would look for in
+    the payload): index that file with :func:`index_warc_files`.
+    """
+    if _skipped_type(record):
+        return None  # request and warcinfo records: half of all, and not worth more
+    rec_type, warc, http = _as_read(record)
+    if rec_type not in _RECORDS:
+        return None
+    if rec_type in ("resource", "metadata") and warc.get_header("Content-Type") == "application/warc-fields":
+        return None
+    # cdxj_indexer's default fields, in its order; a None value leaves the field out.
+    index: dict[str, str] = {}
+    url = warc.get_header("WARC-Target-URI")
+    if url is not None:
+        index["url"] = url
+    mime: str | None = None
+    if rec_type == "revisit":
+        mime = "warc/revisit"
+    else:
+        if rec_type == "response":
+            mime = http.get_header("Content-Type") if http else None
+        else:
+            mime = warc.get_header("Content-Type")
+        if mime:
+            mime = CDXJIndexer.RE_SPACE.split(mime, 1)[0].strip()
+    if mime is not None:
+        index["mime"] = mime
+    if rec_type in ("response", "revisit") and http:
+        index["status"] = http.get_statuscode()
+    digest = warc.get_header("WARC-Payload-Digest")
+    if not digest:
+        raise ValueError("no WARC-Payload-Digest: cdxj_indexer computes it from the payload")
+    index["digest"] = digest
+    index["length"] = str(length)
+    index["offset"] = str(offset)
+    index["filename"] = filename
+    date = warc.get_header("WARC-Date")
+    if url is None or date is None:
+        raise ValueError("no WARC-Target-URI or WARC-Date")
+    try:
+        key = str(surt.surt(url))
+    except Exception:  # noqa: BLE001 - cdxj_indexer keys the line by the URL itself then
+        key = url
+    return f"{key} {iso_date_to_timestamp(date)} {json.dumps(index)}"
 
 
 def _read_lines(fh: IO[str]) -> Iterator[str]:

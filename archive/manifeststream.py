@@ -148,7 +148,7 @@ def write_manifest_from_journals(
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handles = [j.open("rb") for j in journals]
+        handles: list[IO[bytes]] = [j.open("rb") for j in journals]
         try:
             with atomic_open(path) as raw:
                 out = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")

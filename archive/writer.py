@@ -19,6 +19,7 @@ from archive.capture import RecordLocation
 from archive.dedup import payload_digest
 from archive.exceptions import WarcWriteError
 from archive.recovery import OPEN_SUFFIX, recover_open_files
+from archive.sideindex import SideIndex, drop_stale_side_files
 from archive.wireform import SYNTHESIS_NOTE, request_http_headers, response_http_headers
 
 if TYPE_CHECKING:
@@ -82,6 +83,13 @@ class ArchiveWriter:
     sink extension writes from a single worker). ``make_record_id`` and
     ``clock`` may be injected to pin record ids and dates in golden tests;
     record dates otherwise come from ``Capture.fetched_at``.
+
+    With ``side_dir``, each indexed record's CDXJ line is written there as
+    the record is (a :class:`~archive.sideindex.SideIndex` per file, complete
+    once the file is closed), so indexing the closed files
+    (:func:`~archive.sideindex.index_new_files`) reads no WARC. The writer
+    owns ``side_dir`` as it owns ``directory``: it starts by removing the
+    partial side indexes of files no longer being written.
     """
 
     def __init__(
@@ -95,6 +103,7 @@ class ArchiveWriter:
         fsync: bool = True,
         make_record_id: Callable[[], str] | None = None,
         clock: Callable[[], datetime] | None = None,
+        side_dir: Path | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.prefix = prefix
@@ -110,12 +119,24 @@ class ArchiveWriter:
         self._fh: IO[bytes] | None = None
         self._warc: WARCWriter | None = None
         self._pairs_in_file = 0
+        self.side_dir = Path(side_dir) if side_dir is not None else None
+        self._side: SideIndex | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WarcWriteError(
                 f"Cannot create the WARC directory {self.directory}: {exc}; check its permissions"
             ) from exc
+        if self.side_dir is not None:
+            try:
+                self.side_dir.mkdir(parents=True, exist_ok=True)
+                drop_stale_side_files(self.side_dir, self.directory)
+            except OSError as exc:
+                logger.warning(
+                    "Cannot use %(dir)s for side indexes (%(error)s); the index will read the WARCs",
+                    {"dir": self.side_dir, "error": exc},
+                )
+                self.side_dir = None
 
     @property
     def extension(self) -> str:
@@ -158,6 +179,8 @@ class ArchiveWriter:
         self._name = name
         self._warc = WARCWriter(self._fh, gzip=self.gzip, warc_version=WARC_VERSION)
         self._pairs_in_file = 0
+        if self.side_dir is not None:
+            self._side = SideIndex.start(self.side_dir, name)
         self._write_records([self._warcinfo_record(name)])
         if self.fsync:
             fsync_dir(self.directory)  # make the new .open entry itself durable
@@ -193,22 +216,27 @@ class ArchiveWriter:
         """Flush, close and rename the current file to its final name."""
         if self._fh is None or self._name is None:
             return
-        name, fh = self._name, self._fh
-        self._fh = self._warc = self._name = None
+        name, fh, side = self._name, self._fh, self._side
+        self._fh = self._warc = self._name = self._side = None
         final = self.directory / name
         try:
             fh.flush()
             if self.fsync:
                 os.fsync(fh.fileno())
+            size = fh.tell()
             fh.close()
             os.rename(final.with_name(name + OPEN_SUFFIX), final)
             fsync_dir(self.directory)
         except OSError as exc:
+            if side is not None:
+                side.abandon()
             raise WarcWriteError(
                 f"Cannot finish {final}{OPEN_SUFFIX}: {exc}; "
                 "recover_open_files() will repair it on the next run"
             ) from exc
         self.closed_files.append(name)
+        if side is not None:
+            side.commit(size)  # after the rename: a complete side index means a closed WARC
         logger.info("Closed WARC %(name)s", {"name": name})
 
     def close(self) -> None:
@@ -237,7 +265,21 @@ class ArchiveWriter:
             raise WarcWriteError(
                 f"Cannot write to {self._name}{OPEN_SUFFIX}: {exc}; check free disk space"
             ) from exc
+        except Exception:
+            # warcio may have written some records of the batch (one that cannot be
+            # encoded fails after those before it): the side index cannot say which.
+            self._drop_side()
+            raise
+        if self._side is not None:
+            for record, (offset, length) in zip(records, spans, strict=True):
+                self._side.add(record, offset, length)
         return spans
+
+    def _drop_side(self) -> None:
+        """Give up the current file's side index: the file will be indexed from its records."""
+        if self._side is not None:
+            self._side.abandon()
+            self._side = None
 
     def _abandon(self, start: int) -> None:
         """After a failed write, cut the partial records off, or leave the file to recovery."""
@@ -254,6 +296,7 @@ class ArchiveWriter:
             self._fh.close()
         except OSError:
             logger.exception("Cannot close %(name)s", {"name": self._name})
+        self._drop_side()
         self._fh = self._warc = self._name = None
 
     def _ready_for_records(self) -> None:

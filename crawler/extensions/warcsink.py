@@ -13,6 +13,7 @@ from scrapy.utils.asyncio import run_in_thread
 from archive.collection import Collection
 from archive.dedup import DigestIndex, payload_digest
 from archive.lock import CollectionLock
+from archive.sideindex import side_index_dir
 from archive.writer import ArchiveWriter, recover_open_files
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class WarcSink:
             max_file_size=self.max_size,
             warcinfo=info,
             fsync=self.fsync,
+            side_dir=side_index_dir(self.collection.index_path),
         )
         if self.dedup:
             self._digests = DigestIndex(self.collection.archive_dir)

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.asyncio import run_in_thread
 
-from archive.cdxj import index_warc_files, merge_into_index
 from archive.collection import Collection
-from archive.manifest import Journal, compile_manifest, read_journal, summarise, write_manifest
+from archive.manifest import Journal
+from archive.manifeststream import write_manifest_from_journals
+from archive.sideindex import side_index_dir, update_index
 from crawler.extensions.warcsink import WarcSink
 from crawler.runid import new_run_id
 
@@ -103,19 +104,20 @@ class ManifestPipeline:
             if self._journal is not None:
                 self._journal.close()
         journal_path = self.collection.journal_path(self.run_id)
-        manifest = compile_manifest(
-            read_journal(journal_path),
+        # Streamed, one citation at a time: the manifest of a large run is never whole in memory.
+        summary = write_manifest_from_journals(
+            self.manifest_path,
+            [journal_path],
             run_id=self.run_id,
             collection=self.collection.name,
             started=self.started,
             finished=utc_now(),
         )
-        write_manifest(self.manifest_path, manifest)
         if warc_files:
-            lines = index_warc_files(self.collection.archive_dir, warc_files)
-            merge_into_index(self.collection.index_path, lines)
+            index_path = self.collection.index_path
+            update_index(index_path, self.collection.archive_dir, warc_files, side_index_dir(index_path))
         logger.info(
             "Wrote manifest %(path)s and indexed %(n)d WARC file(s)",
             {"path": self.manifest_path, "n": len(warc_files)},
         )
-        return summarise(manifest)
+        return summary

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from archive.cdxj import index_warc_files, merge_into_index
 from archive.collection import Collection
 from archive.journal import Journal, read_journal
 from archive.manifest import compile_manifest, write_manifest
+from archive.sideindex import side_index_dir, update_index
 from archive.writer import ArchiveWriter
 from crawler.render.browser import browser_env, chromium_args, chromium_binary, reap
 from crawler.render.proxy import REFUSED_HEADER, PageGate, ProxyPolicy, RecordingProxy
@@ -140,6 +140,7 @@ class _Session:
             max_file_size=config.warc_max_size,
             fsync=config.fsync,
             warcinfo={"render": "pages rendered in headless Chromium through citearchive's recording proxy"},
+            side_dir=side_index_dir(config.collection.index_path),
         )
         self.journal = Journal(config.collection.journal_path(config.run_id), fsync=config.fsync)
         self.gate = PageGate()
@@ -355,7 +356,7 @@ def run_render_phase(config: RenderConfig) -> bool:
 def _recompile(config: RenderConfig, warc_files: list[str]) -> None:
     collection = config.collection
     if warc_files:
-        merge_into_index(collection.index_path, index_warc_files(collection.archive_dir, warc_files))
+        update_index(collection.index_path, collection.archive_dir, warc_files, side_index_dir(collection.index_path))
     manifest_path = collection.manifest_path(config.run_id)
     try:
         started = json.loads(manifest_path.read_text(encoding="utf-8"))["started"]
