@@ -266,9 +266,10 @@ class ArchiveWriter:
                 f"Cannot write to {self._name}{OPEN_SUFFIX}: {exc}; check free disk space"
             ) from exc
         except Exception:
-            # warcio may have written some records of the batch (one that cannot be
-            # encoded fails after those before it): the side index cannot say which.
-            self._drop_side()
+            # warcio may have written some records of the batch (a record that cannot be
+            # encoded fails after those before it): cut them off, so an exchange is whole
+            # or absent, as after a failed write.
+            self._abandon(start)
             raise
         if self._side is not None:
             for record, (offset, length) in zip(records, spans, strict=True):

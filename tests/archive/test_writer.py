@@ -260,3 +260,25 @@ def test_unwritable_directory(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(WarcWriteError, match="Cannot create the WARC directory"):
         ArchiveWriter(blocker / "archive")
+
+
+@pytest.mark.parametrize("gzip", [True, False])
+def test_a_record_that_cannot_be_written_leaves_no_half_exchange(tmp_path: Path, gzip: bool) -> None:
+    writer = ArchiveWriter(tmp_path, gzip=gzip, fsync=False)
+    writer.write_capture(gzip_capture())
+    # The response record is written, then the request line cannot be encoded (latin-1).
+    with pytest.raises(UnicodeEncodeError):
+        writer.write_capture(gzip_capture(url="http://example.com/\u2603"))
+    writer.write_capture(gzip_capture(url="http://example.com/after"))
+    writer.close()
+    (path,) = tmp_path.glob("*.warc*")
+    records = read_records(path)
+    kinds = [(record.rec_type, record.rec_headers.get_header("WARC-Target-URI")) for record, *_ in records]
+    assert kinds == [
+        ("warcinfo", None),
+        ("response", "http://example.com/post/1?b=2&a=1&q=x%20y"),
+        ("request", "http://example.com/post/1?b=2&a=1&q=x%20y"),
+        ("response", "http://example.com/after"),
+        ("request", "http://example.com/after"),
+    ]
+    warcio_check(path)
