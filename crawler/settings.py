@@ -47,12 +47,14 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # here yields one item and at most a few dozen requests. 100 (Scrapy's default) cost
 # 12% of a 2,000-page run's reactor time (docs/performance.md).
 CONCURRENT_ITEMS = 8
-# Pending requests wait on disk (a temporary directory per process, under ARCHIVE_QUEUE_DIR
-# when set): a post or feed with 20,000 citations would otherwise hold 20,000 requests in memory.
+# Pending requests past ARCHIVE_QUEUE_MEMORY wait on disk (a temporary directory per process,
+# under ARCHIVE_QUEUE_DIR when set): a post or feed with 20,000 citations would otherwise hold
+# 20,000 requests in memory.
 SCHEDULER = "crawler.scheduler.SpillingScheduler"
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 ARCHIVE_QUEUE_DIR = ""
+ARCHIVE_QUEUE_MEMORY = 2000  # requests kept in memory before the rest spill to disk (about 2.5 KB each)
 
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
