@@ -228,15 +228,16 @@ def _read_lines(fh: IO[str]) -> Iterator[str]:
             yield line
 
 
-def merge_into_index(index_path: Path, new_lines: Iterable[str]) -> int:
+def merge_into_index(index_path: Path, new_lines: Iterable[str], *, presorted: bool = False) -> int:
     """Merge ``new_lines`` into the sorted index at ``index_path``; return its line count.
 
     A streaming merge (:func:`heapq.merge`) of the existing file with the
-    sorted new lines, dropping exact duplicates; the result replaces the file
+    sorted new lines (sorted here unless ``presorted``), dropping exact duplicates; the result replaces the file
     atomically, so a crash leaves the old index or the new one.
     """
     index_path = Path(index_path)
-    fresh = sorted({line.rstrip("\r\n") for line in new_lines} - {""})
+    # presorted: ``new_lines`` are sorted, unique and without newlines already (index_new_files).
+    fresh = new_lines if presorted else sorted({line.rstrip("\r\n") for line in new_lines} - {""})
     count = 0
     try:
         index_path.parent.mkdir(parents=True, exist_ok=True)

@@ -176,12 +176,17 @@ def read_side_file(archive_dir: Path, side_dir: Path, name: str) -> list[str] | 
     trailer = data[cut:]
     try:
         expected = json.loads(trailer[len(_TRAILER) :]) if trailer.startswith(_TRAILER) else None
-        text = data[:cut].decode("utf-8")
     except ValueError:
-        expected, text = None, ""
+        expected = None
     if not data.endswith(b"\n") or expected != {"bytes": cut, "warc_size": warc_size}:
         logger.info("The side index of %(name)s does not match it; reading the WARC", {"name": name})
         return None
+    try:
+        text = data[:cut].decode("utf-8")
+    except ValueError:
+        logger.info("The side index of %(name)s does not match it; reading the WARC", {"name": name})
+        return None
+    del data  # a large run's lines are held once as text and once as the list, not three times
     return [line for line in text.splitlines() if line]
 
 
@@ -205,7 +210,15 @@ def index_new_files(archive_dir: Path, names: Iterable[str], side_dir: Path | No
             lines.extend(kept)
     if unindexed:
         lines.extend(index_warc_files(archive_dir, unindexed))
-    return sorted(set(lines))
+    # In place (no set, no second list): at 20,000 captures these lines are the end of a run's peak memory.
+    lines.sort()
+    kept = 0
+    for line in lines:
+        if kept == 0 or line != lines[kept - 1]:
+            lines[kept] = line
+            kept += 1
+    del lines[kept:]
+    return lines
 
 
 def discard_side_files(side_dir: Path, names: Iterable[str]) -> None:
@@ -248,7 +261,7 @@ def update_index(index_path: Path, archive_dir: Path, names: Iterable[str], side
     then the side indexes it used are removed (kept if the merge fails).
     """
     names = list(names)
-    count = merge_into_index(index_path, index_new_files(archive_dir, names, side_dir))
+    count = merge_into_index(index_path, index_new_files(archive_dir, names, side_dir), presorted=True)
     if side_dir is not None:
         discard_side_files(side_dir, names)
     return count
