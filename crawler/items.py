@@ -75,6 +75,8 @@ class CaptureItem:
     key: str
     url: str
     outcome: CaptureOutcome
+    # What the page needs, journaled with the capture: one item per cited page, not two.
+    requisites: RequisitesItem | None = None
 
     def to_journal(self) -> dict[str, Any]:
         return {"kind": "capture", "key": self.key, "url": self.url, "capture": self.outcome.to_dict()}

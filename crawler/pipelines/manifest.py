@@ -73,15 +73,20 @@ class ManifestPipeline:
         self._journal = Journal(self.collection.journal_path(self.run_id))
 
     async def process_item(self, item: PostItem | CaptureItem) -> PostItem | CaptureItem:
-        await run_in_thread(self._append, item.to_journal())
+        entries = [item.to_journal()]
+        requisites = getattr(item, "requisites", None)
+        if requisites is not None:  # a cited page's requisites, carried by its capture
+            entries.insert(0, requisites.to_journal())
+        await run_in_thread(self._append, *entries)
         return item
 
-    def _append(self, entry: dict[str, Any]) -> None:
+    def _append(self, *entries: dict[str, Any]) -> None:
         with self._lock:
             assert self._journal is not None
-            # Requisite lines come a dozen per page: flushed, and fsynced with the next
-            # capture or post line (or on close) rather than one fsync each.
-            self._journal.append(entry, sync=entry.get("kind") not in UNSYNCED_KINDS)
+            # Requisite lines are flushed, and fsynced with the next capture or post line
+            # (here the capture that carried them, or on close) rather than one fsync each.
+            for entry in entries:
+                self._journal.append(entry, sync=entry.get("kind") not in UNSYNCED_KINDS)
 
     async def close_spider(self) -> None:
         sink = self.crawler.get_extension(WarcSink)
