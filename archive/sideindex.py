@@ -212,12 +212,12 @@ def index_new_files(archive_dir: Path, names: Iterable[str], side_dir: Path | No
         lines.extend(index_warc_files(archive_dir, unindexed))
     # In place (no set, no second list): at 20,000 captures these lines are the end of a run's peak memory.
     lines.sort()
-    kept = 0
+    unique = 0
     for line in lines:
-        if kept == 0 or line != lines[kept - 1]:
-            lines[kept] = line
-            kept += 1
-    del lines[kept:]
+        if unique == 0 or line != lines[unique - 1]:
+            lines[unique] = line
+            unique += 1
+    del lines[unique:]
     return lines
 
 
