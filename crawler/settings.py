@@ -146,6 +146,11 @@ ARCHIVE_WORKER_ID = ""  # in the worker's WARC names and journal name
 ARCHIVE_DISTRIBUTED_RUN_ID = ""  # the run the worker serves (its Redis keys)
 ARCHIVE_WORKER_HEARTBEAT = 5.0  # seconds between liveness beats; dead after three missed
 ARCHIVE_TASK_BATCH = 500  # tasks a worker moves from the task list into the shared queue at once
+# Multi-process mode (`citearchive archive --processes N`, crawler/processes.py): each crawl process
+# requests one shard of the citations; the parent merges their journals and WARCs (crawler/shards.py).
+ARCHIVE_SHARD = ""  # "I/N": request only the citations of shard I of N (shard 0 also archives the posts); "": all
+ARCHIVE_SHARD_BY = "host"  # what a citation's shard is computed from: host (per-host limits hold) | url
+ARCHIVE_SHARD_STAGING = ""  # the process's own output root for its WARCs (ShardWarcSink)
 # Politeness (issue 7H).
 ARCHIVE_ROBOTS = "named"  # robots.txt policy (--robots): named | obey | record | ignore
 ARCHIVE_MIN_DELAY = 0.001  # least per-host delay (seconds), even with --delay 0: keeps one connection per host

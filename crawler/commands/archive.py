@@ -19,7 +19,8 @@ from crawler.commands.common import (
 )
 from crawler.commands.robustlinks import add_robust_link_options, check_robust_link_options
 from crawler.commands.robustlinks import write as write_robust_links
-from crawler.sources import SourceError, load_local_feed, load_local_post, parse_source
+from crawler.shards import SHARD_BY
+from crawler.sources import SourceError, load_local_feed, parse_source, read_local_post
 
 DEFAULT_OUT = Path("citearchive-data")
 DEFAULT_COLLECTION = "citations"
@@ -32,6 +33,7 @@ examples:
   citearchive archive https://blog.example/feed.xml --since 2024-01-01   # every post of a feed
   citearchive archive urls.txt                      # one URL per line, '#' comments; '-' reads stdin
   citearchive archive post.html --robust-links post.robust.html --replay-base https://archive.example.org/
+  citearchive archive https://blog.example/post/ --processes 2     # two crawl processes, a shard of hosts each
 
 exit codes:
   0  every citation reached a terminal status (archived, failed, blocked or skipped)
@@ -123,6 +125,21 @@ def register(commands: Any) -> None:
         metavar="DOMAIN",
         help="render only the cited pages of DOMAIN and its subdomains (repeatable; ARCHIVE_RENDER_DOMAINS)",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="crawl with N processes, each requesting its shard of the citations, merged into one run "
+        "(default 1); see docs/performance.md, 'Multi-process mode'",
+    )
+    parser.add_argument(
+        "--shard-by",
+        choices=SHARD_BY,
+        default="host",
+        help="with --processes: split the citations by host (default: one process per host, so --delay and "
+        "one connection per host still hold) or by URL (for many citations of one host whose limits you set)",
+    )
     resumption = parser.add_mutually_exclusive_group()
     resumption.add_argument(
         "--resume",
@@ -141,7 +158,7 @@ def check_sources(sources: list[str], base_url: str | None) -> None:
             if source.kind == "feed":
                 load_local_feed(source)
             elif source.kind != "url":
-                load_local_post(source, base_url=base_url)
+                read_local_post(source, base_url=base_url)  # read and checked; the crawl extracts
         except SourceError as exc:
             raise UsageError(str(exc)) from exc
 
@@ -242,6 +259,8 @@ def run(args: argparse.Namespace) -> int:
     from crawler.summary import exit_code_for, print_summary
 
     check_collection_name(args.collection)
+    if args.processes < 1:
+        raise UsageError("--processes must be 1 or more")
     expand_source_lists(args)
     check_robust_link_options(args)
     check_sources(args.sources, args.base)
@@ -263,9 +282,20 @@ def run(args: argparse.Namespace) -> int:
     from crawler.commands.locking import hold_collection_lock
 
     options.overrides["ARCHIVE_LOCK_HELD"] = True  # one writer per collection: held here for the run
+    crashed: list[str] = []
     with hold_collection_lock(options.out, options.collection):
         choose_run(options, resume=args.resume, fresh=args.fresh)
-        manifest_path = run_crawl(options)
+        if args.processes > 1:
+            from crawler.processes import run_processes
+
+            outcome = run_processes(options, args.processes, args.shard_by)
+            manifest_path, crashed = outcome.manifest_path, outcome.problems
+        else:
+            if options.overrides.get("ARCHIVE_RESUME"):
+                from crawler.processes import gather_leftovers
+
+                gather_leftovers(options)  # an earlier attempt may have run with --processes
+            manifest_path = run_crawl(options)
         render_ok = render_after_crawl(options, manifest_path)
     print_summary(manifest_path, options.out, options.collection)
     if args.robust_links is not None and manifest_path.is_file():
@@ -274,6 +304,8 @@ def run(args: argparse.Namespace) -> int:
     from crawler.exitcodes import EXIT_INCOMPLETE
 
     code = exit_code_for(manifest_path)
+    if crashed:  # a crawl process died (reported as it happened): the run is incomplete
+        return EXIT_INCOMPLETE
     return code if render_ok or code != 0 else EXIT_INCOMPLETE
 
 

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from archive.cdxj import index_warc_files, merge_into_index
 from archive.collection import Collection
-from archive.manifest import compile_manifest, read_journal, write_manifest
+from archive.manifest import compile_manifest, read_journal
 from crawler.distributed import state
 from crawler.distributed.collect import collect, run_journals, run_warc_files
 from crawler.distributed.reconcile import parse_registrations, reconcile
+from crawler.merge import write_run
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from crawler.distributed.state import Redis, RunInfo
     from crawler.distributed.tasks import Task
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -48,10 +45,6 @@ def finalize_run(client: Redis, run: RunInfo, out: Path) -> Finalized:
     manifest = compile_manifest(
         result.entries, run_id=run.run_id, collection=run.collection, started=run.started, finished=state.utc_now()
     )
-    path = collection.manifest_path(run.run_id)
-    write_manifest(path, manifest)
     names = run_warc_files(collection, keys)
-    if names:
-        merge_into_index(collection.index_path, index_warc_files(collection.archive_dir, names))
-    logger.info("Wrote manifest %(path)s and indexed %(n)d WARC file(s)", {"path": path, "n": len(names)})
+    path = write_run(collection, manifest, names)
     return Finalized(manifest_path=path, warc_files=len(names))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from pathlib import Path
@@ -14,9 +15,10 @@ from scrapy.utils.asyncio import run_in_thread
 from archive.collection import Collection
 from crawler.citations import PostDocument, extract_post
 from crawler.feeds import Feed, FeedError, looks_like_feed, parse_feed, parse_since, select_entries
-from crawler.items import CaptureItem, PostItem
+from crawler.items import CaptureItem, PostItem, RequisitesItem
 from crawler.outcomes import outcome_from_failure, outcome_from_response, stop_if_disk_full
 from crawler.resume import ResumeState, load_resume_state
+from crawler.shards import Shard
 from crawler.sources import Source, SourceError, load_local_feed, load_local_post, parse_source
 from crawler.spiders.requisites import RequisitesMixin
 from crawler.urllist import read_url_list
@@ -94,6 +96,17 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
             return self.settings.getbool("ARCHIVE_INCLUDE_INTERNAL")
         return value if isinstance(value, bool) else value.lower() in ("1", "true", "yes")
 
+    # --- multi-process mode (crawler/shards.py): a citation is requested by the process owning its shard --------
+
+    @functools.cached_property
+    def shard(self) -> Shard | None:
+        """This process's shard of the run (``ARCHIVE_SHARD``), or None: every citation is its own."""
+        return Shard.from_settings(self.settings)
+
+    def _owns(self, url: str, key: str) -> bool:
+        shard = self.shard
+        return shard is None or shard.owns(url, key)
+
     async def start(self) -> AsyncIterator[Any]:
         resumed = await self._resume_state()
         for raw in self.sources:
@@ -153,7 +166,7 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
     def _resumed_post(self, entry: dict[str, Any]) -> Iterator[scrapy.Request]:
         """A post page archived before the interruption: request only its citations still to do."""
         for citation in entry["citations"]:
-            if citation["key"] in self._requested_keys:
+            if citation["key"] in self._requested_keys or not self._owns(citation["url"], citation["key"]):
                 continue
             self._requested_keys.add(citation["key"])
             yield self._citation_request(citation["url"], citation["key"])
@@ -167,7 +180,7 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
 
     def _citation_requests(self, document: PostDocument) -> Iterator[scrapy.Request]:
         for citation in document.citations:
-            if citation.key in self._requested_keys:
+            if citation.key in self._requested_keys or not self._owns(citation.url, citation.key):
                 continue
             self._requested_keys.add(citation.key)
             yield self._citation_request(citation.url, citation.key)
@@ -212,8 +225,14 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         yield PostItem(post_id_for(raw), raw, request.url, None, outcome_from_failure(failure), [])
 
     def parse_citation(self, response: Response) -> Iterator[Any]:
-        yield CaptureItem(response.meta["archive_key"], response.meta["archive_url"], outcome_from_response(response))
-        yield from self.requisite_requests(response, response.meta["archive_key"])
+        key = response.meta["archive_key"]
+        capture = CaptureItem(key, response.meta["archive_url"], outcome_from_response(response))
+        outputs = list(self.requisite_requests(response, key))
+        # The page's own requisites item rides with its capture (one trip through the item pipeline).
+        if outputs and isinstance(outputs[0], RequisitesItem):
+            capture.requisites = outputs.pop(0)
+        yield capture
+        yield from outputs
 
     def citation_failed(self, failure: Failure) -> Iterator[CaptureItem]:
         stop_if_disk_full(failure)

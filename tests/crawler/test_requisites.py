@@ -212,7 +212,8 @@ def test_parse_citation_yields_the_capture_first() -> None:
     response = HtmlResponse("http://a.example/p", body=b'<img src="/i.png">', encoding="utf-8", request=request)
     outputs = list(spider().parse_citation(response))
     assert isinstance(outputs[0], CaptureItem)
-    assert [type(o).__name__ for o in outputs[1:]] == ["RequisitesItem", "Request"]
+    assert outputs[0].requisites == RequisitesItem("k", ["http://a.example/i.png"])
+    assert [type(o).__name__ for o in outputs[1:]] == ["Request"]
 
 
 # ------------------------------------------------------------------ the manifest
