@@ -48,12 +48,15 @@ class ListSpider(scrapy.Spider):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["plain", "lxml", "webarchive"])
+    parser.add_argument("mode", choices=["plain", "plain-items8", "lxml", "webarchive"])
     parser.add_argument("urls", type=Path)
     parser.add_argument("out", type=Path)
     args = parser.parse_args()
     urls = args.urls.read_text().split()
     settings = scrapy_settings()
+    if args.mode == "plain-items8":
+        # citearchive's own CONCURRENT_ITEMS (crawler/settings.py), for a like-for-like reading of that tuning.
+        settings["CONCURRENT_ITEMS"] = 8
     if args.mode == "webarchive":
         args.out.mkdir(parents=True, exist_ok=True)
         settings["EXTENSIONS"] = {"scrapy_webarchive.extensions.WaczExporter": 543}

@@ -114,3 +114,28 @@ def write_post(path: Path, base_url: str, pages: list[str]) -> None:
 
 def write_url_list(path: Path, base_url: str, pages: list[str]) -> None:
     path.write_text("".join(f"{base_url}{page}\n" for page in pages), encoding="utf-8")
+
+
+def write_blog(site_root: Path, feed_path: Path, base_url: str, pages: list[str], per_post: int = 50, folder: str = "b") -> int:
+    """A whole blog: posts under ``site_root/FOLDER/`` citing ``per_post`` pages each, and an RSS feed of them.
+
+    The shape of the large runs users make (every post of a blog), for the memory goal:
+    each post page is small, however many pages the blog cites in all. Returns the post count.
+    """
+    (site_root / folder).mkdir(parents=True, exist_ok=True)
+    items = []
+    for number, start in enumerate(range(0, len(pages), per_post), 1):
+        cited = pages[start : start + per_post]
+        links = "\n".join(f'<li>See <a href="{base_url}{page}">source {start + i}</a>.</li>' for i, page in enumerate(cited, 1))
+        (site_root / folder / f"{number:05d}.html").write_text(
+            f"<!doctype html><html><head><title>Post {number}</title></head>"
+            f"<body><article><h1>Post {number}</h1><ul>\n{links}\n</ul></article></body></html>\n",
+            encoding="utf-8",
+        )
+        items.append(f"<item><title>Post {number}</title><link>{base_url}/{folder}/{number:05d}.html</link></item>")
+    feed_path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>Bench blog</title>'
+        f"<link>{base_url}/{folder}/</link><description>bench</description>\n" + "\n".join(items) + "\n</channel></rss>\n",
+        encoding="utf-8",
+    )
+    return len(items)
