@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 #: A closed WARC's side index: ``NAME.cdxj`` (``NAME.cdxj.open`` while the WARC is written).
 SIDE_SUFFIX = ".cdxj"
 _TRAILER = b"!end "
+#: Bytes read from a side index's end to find its trailer line (which is far shorter).
+_TAIL = 4096
 
 
 def side_index_dir(index_path: Path) -> Path:
@@ -164,30 +166,46 @@ def read_side_file(archive_dir: Path, side_dir: Path, name: str) -> list[str] | 
         return None
     path = Path(side_dir) / (name + SIDE_SUFFIX)
     _remove(path.with_name(path.name + OPEN_SUFFIX))
+    # Read line by line, after checking the trailer: at the end of a large run the whole
+    # file as bytes and as text beside the lines was the run's peak memory.
     try:
-        data = path.read_bytes()
-        warc_size = (Path(archive_dir) / name).stat().st_size
+        with path.open("rb") as fh:
+            warc_size = (Path(archive_dir) / name).stat().st_size
+            size = fh.seek(0, os.SEEK_END)
+            tail_start = max(0, size - _TAIL)
+            fh.seek(tail_start)
+            tail = fh.read()
+            newline = tail.rfind(b"\n", 0, len(tail) - 1)
+            cut = tail_start + newline + 1
+            trailer = tail[newline + 1 :]
+            try:
+                expected = json.loads(trailer[len(_TRAILER) :]) if trailer.startswith(_TRAILER) else None
+            except ValueError:
+                expected = None
+            if (
+                not tail.endswith(b"\n")
+                or (newline < 0 and tail_start > 0)
+                or expected != {"bytes": cut, "warc_size": warc_size}
+            ):
+                logger.info("The side index of %(name)s does not match it; reading the WARC", {"name": name})
+                return None
+            fh.seek(0)
+            lines: list[str] = []
+            position = 0
+            for raw in fh:
+                if position >= cut:
+                    break
+                position += len(raw)
+                lines.extend(line for line in raw.decode("utf-8").splitlines() if line)
     except FileNotFoundError:
+        return None
+    except ValueError:  # UnicodeDecodeError
+        logger.info("The side index of %(name)s does not match it; reading the WARC", {"name": name})
         return None
     except OSError as exc:
         logger.warning("Cannot read the side index of %(name)s: %(error)s", {"name": name, "error": exc})
         return None
-    cut = data.rfind(b"\n", 0, len(data) - 1) + 1
-    trailer = data[cut:]
-    try:
-        expected = json.loads(trailer[len(_TRAILER) :]) if trailer.startswith(_TRAILER) else None
-    except ValueError:
-        expected = None
-    if not data.endswith(b"\n") or expected != {"bytes": cut, "warc_size": warc_size}:
-        logger.info("The side index of %(name)s does not match it; reading the WARC", {"name": name})
-        return None
-    try:
-        text = data[:cut].decode("utf-8")
-    except ValueError:
-        logger.info("The side index of %(name)s does not match it; reading the WARC", {"name": name})
-        return None
-    del data  # a large run's lines are held once as text and once as the list, not three times
-    return [line for line in text.splitlines() if line]
+    return lines
 
 
 def index_new_files(archive_dir: Path, names: Iterable[str], side_dir: Path | None) -> list[str]:
