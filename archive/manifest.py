@@ -92,19 +92,25 @@ def _where(path: Iterable[object]) -> str:
 
 
 def validate_manifest(manifest: dict[str, Any]) -> None:
-    """Raise :class:`ManifestError` with a one-line message if ``manifest`` breaks the schema.
+    """Raise :class:`ManifestError` with a one-line message if ``manifest`` breaks the schema."""
+    check_part(_fast_validator(), _validator(), manifest, ())
 
-    jsonschema-rs decides; jsonschema (the reference implementation) then
-    finds the most relevant error for the message, and has the last word.
+
+def check_part(fast: Any, reference: Draft202012Validator, value: Any, where: Iterable[object]) -> None:
+    """Raise :class:`ManifestError` if ``value``, found at ``where`` in a manifest, breaks its schema.
+
+    jsonschema-rs (``fast``) decides; jsonschema (``reference``, the reference
+    implementation) then finds the most relevant error for the message, and has
+    the last word.
     """
-    if _fast_validator().is_valid(manifest):
+    if fast.is_valid(value):
         return
-    error = best_match(_validator().iter_errors(manifest))
+    error = best_match(reference.iter_errors(value))
     if error is not None:
         message = " ".join(error.message.split())
         if len(message) > 200:
             message = message[:197] + "..."
-        raise ManifestError(f"Invalid manifest at {_where(error.absolute_path)}: {message}")
+        raise ManifestError(f"Invalid manifest at {_where([*where, *error.absolute_path])}: {message}")
 
 
 def _capture(raw: Entry) -> Entry:

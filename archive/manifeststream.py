@@ -16,19 +16,25 @@ import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 from archive import software_version
 from archive.atomic import atomic_open
 from archive.exceptions import ManifestError
 from archive.journal import entry_at, read_journal_offsets
-from archive.manifest import SCHEMA_ID, STATUSES, _capture, _citation, _where, load_schema
+from archive.manifest import (
+    SCHEMA_ID,
+    STATUSES,
+    _capture,
+    _citation,
+    check_part,
+    load_schema,
+)
 from archive.requisitetally import REQUISITE_KINDS, RequisiteTally
 
 if TYPE_CHECKING:
@@ -91,7 +97,7 @@ class _Captures:
         return capture
 
 
-@lru_cache(maxsize=None)
+@cache
 def _part_schema(part: str) -> dict[str, Any]:
     schema = load_schema()
     if part == "manifest":
@@ -99,22 +105,19 @@ def _part_schema(part: str) -> dict[str, Any]:
     return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{part}"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fast(part: str) -> Any:
     return jsonschema_rs.validator_for(_part_schema(part), validate_formats=False)
 
 
+@cache
+def _reference(part: str) -> Draft202012Validator:
+    return Draft202012Validator(_part_schema(part))
+
+
 def _validate(part: str, value: Entry, where: list[object]) -> None:
     """As validate_manifest, for one part of the manifest found at ``where``."""
-    if _fast(part).is_valid(value):
-        return
-    error = best_match(Draft202012Validator(_part_schema(part)).iter_errors(value))
-    if error is None:
-        return
-    message = " ".join(error.message.split())
-    if len(message) > 200:
-        message = message[:197] + "..."
-    raise ManifestError(f"Invalid manifest at {_where([*where, *error.absolute_path])}: {message}")
+    check_part(_fast(part), _reference(part), value, where)
 
 
 def _dump(value: Any, level: int) -> str:
