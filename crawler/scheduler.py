@@ -8,13 +8,12 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from scrapy.core.scheduler import Scheduler
-from scrapy.utils.misc import build_from_crawler, load_object
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from scrapy.dupefilters import BaseDupeFilter
     from twisted.internet.defer import Deferred
-    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 
@@ -37,28 +36,15 @@ class SpillingScheduler(Scheduler):
     writes and reads on the reactor thread.
     """
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        parent = settings.get("ARCHIVE_QUEUE_DIR") or None
-        queue_dir = tempfile.mkdtemp(prefix="citearchive-queue-", dir=parent)
-        dupefilter_cls = load_object(settings["DUPEFILTER_CLASS"])
-        scheduler = cls(
-            dupefilter=build_from_crawler(dupefilter_cls, crawler),
-            jobdir=queue_dir,
-            dqclass=load_object(settings["SCHEDULER_DISK_QUEUE"]),
-            mqclass=load_object(settings["SCHEDULER_MEMORY_QUEUE"]),
-            logunser=settings.getbool("SCHEDULER_DEBUG"),
-            stats=crawler.stats,
-            pqclass=load_object(settings["SCHEDULER_PRIORITY_QUEUE"]),
-            crawler=crawler,
-        )
-        scheduler.queue_dir = queue_dir
-        scheduler.memory_limit = settings.getint("ARCHIVE_QUEUE_MEMORY")
-        return scheduler
-
-    queue_dir: str = ""
-    memory_limit: int = 0
+    def __init__(self, dupefilter: BaseDupeFilter, jobdir: str | None = None, **kwargs: Any):
+        # Scrapy's from_crawler passes JOBDIR (usually unset) as ``jobdir``; the queue
+        # directory replaces it, so Scrapy's own disk queues live there.
+        crawler: Crawler | None = kwargs.get("crawler")
+        settings = crawler.settings if crawler is not None else None
+        parent = (settings.get("ARCHIVE_QUEUE_DIR") or None) if settings is not None else None
+        self.queue_dir = tempfile.mkdtemp(prefix="citearchive-queue-", dir=parent)
+        self.memory_limit = settings.getint("ARCHIVE_QUEUE_MEMORY") if settings is not None else 0
+        super().__init__(dupefilter, jobdir=self.queue_dir, **kwargs)
 
     def _dqpush(self, request: Request) -> bool:
         """To disk only once the memory queue holds ``memory_limit`` requests (False: to memory)."""
