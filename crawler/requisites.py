@@ -147,18 +147,19 @@ _REQUISITE_TAGS = frozenset(
 _REQUISITE_ATTRIBUTES = frozenset({"style", *LAZY_SRC, *LAZY_SRCSET})
 
 
-def _elements(root: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
-    """The elements html_requisites reads: its tags, and any with a ``style`` or lazy-loading attribute.
+def _elements(root: lxml.html.HtmlElement) -> Iterator[tuple[lxml.html.HtmlElement, str]]:
+    """The elements html_requisites reads, with their tag name (lower case, prefix dropped).
 
-    Most elements of a page (paragraphs, links, list items) are none of these
-    and are skipped here, before the per-element checks: a third of the time.
+    Its tags, and any element with a ``style`` or lazy-loading attribute. Most
+    elements of a page (paragraphs, links, list items) are none of these and are
+    skipped here, before the per-element checks: a third of the time.
     """
     for element in root.iter():
-        tag = element.tag
-        if not isinstance(tag, str):
+        if not isinstance(element.tag, str):
             continue
-        if tag.lower().rpartition(":")[2] in _REQUISITE_TAGS or not _REQUISITE_ATTRIBUTES.isdisjoint(element.attrib):
-            yield element
+        tag = element.tag.lower().rpartition(":")[2]
+        if tag in _REQUISITE_TAGS or not _REQUISITE_ATTRIBUTES.isdisjoint(element.attrib):
+            yield element, tag
 
 
 def html_requisites(html: str, page_url: str, *, frames: bool = True) -> list[Requisite]:
@@ -175,8 +176,7 @@ def html_requisites(html: str, page_url: str, *, frames: bool = True) -> list[Re
         return []
     base = _base(root, page_url)
     found = _Found()
-    for element in _elements(root):
-        tag = element.tag.lower().rpartition(":")[2]
+    for element, tag in _elements(root):
         get = element.get
         if tag == "img" or (tag == "input" and (get("type") or "").lower() == "image"):
             found.add(base, get("src"), "image")
