@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import NotConfigured
 
 from archive.collection import Collection
-from archive.dedup import DigestIndex
 from crawler.extensions.warcsink import WarcSink
 
 if TYPE_CHECKING:
@@ -27,23 +26,12 @@ class ShardWarcSink(WarcSink):
     earlier runs in the collection's own index and WARCs.
     """
 
-    home: Collection
-
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         staging = crawler.settings.get("ARCHIVE_SHARD_STAGING")
         if not staging:
             raise NotConfigured("ShardWarcSink needs ARCHIVE_SHARD_STAGING (set by `archive --processes`)")
         sink = super().from_crawler(crawler)
-        sink.home = sink.collection
-        sink.collection = Collection(Path(staging), sink.home.name)
+        # Revisits still refer to earlier runs' records in the collection (sink.originals).
+        sink.collection = Collection(Path(staging), sink.collection.name)
         return sink
-
-    def _open(self) -> None:
-        super()._open()
-        if self.dedup:
-            # The originals a revisit refers to are earlier runs' records, in the collection.
-            digests = DigestIndex(self.home.archive_dir)
-            digests.load_index(self.home.index_path)
-            with self._lock:
-                self._digests = digests

@@ -55,6 +55,8 @@ class WarcSink:
         self._closed = False
         self._digests: DigestIndex | None = None
         self.dedup = dedup
+        # Where the originals a revisit may refer to are: earlier runs' records, indexed.
+        self.originals = collection
         # One writer per collection: taken here unless the process (the CLI) holds it already;
         # a second scrapyd job waits (queues) up to ARCHIVE_LOCK_WAIT seconds.
         self.lock: CollectionLock | None = None
@@ -96,8 +98,8 @@ class WarcSink:
             side_dir=side_index_dir(self.collection.index_path),
         )
         if self.dedup:
-            self._digests = DigestIndex(self.collection.archive_dir)
-            self._digests.load_index(self.collection.index_path)
+            self._digests = DigestIndex(self.originals.archive_dir)
+            self._digests.load_index(self.originals.index_path)
 
     async def write(self, capture: Capture) -> RecordLocation:
         """Write one exchange (request and response records); return where the response landed."""
