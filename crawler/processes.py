@@ -9,7 +9,6 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from archive.collection import Collection
@@ -18,6 +17,7 @@ from archive.writer import recover_open_files
 from crawler.crawlprocess import run_child
 from crawler.exitcodes import EXIT_INCOMPLETE, EXIT_OK
 from crawler.merge import append_journal, collect_staged, index_warcs, warc_files_with_prefix, write_run
+from crawler.pipelines.manifest import utc_now
 from crawler.runner import build_settings
 from crawler.shards import STAGING_DIR, Shard, run_warc_prefix
 
@@ -32,10 +32,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["ProcessesOutcome", "gather_leftovers", "run_processes"]
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(slots=True)
