@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from typing import TYPE_CHECKING, Any
 
 from scrapy.core.scheduler import Scheduler
+
+from crawler.queuedir import QueueDirectory
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -30,7 +30,8 @@ class SpillingScheduler(Scheduler):
     filter and the spider's state so that the same crawl can be resumed.
     citearchive resumes from its journal instead (crawler/resume.py), so the
     queue directory lives for one process: a fresh temporary directory
-    (under ``ARCHIVE_QUEUE_DIR`` when set), removed when the spider closes.
+    (under ``ARCHIVE_QUEUE_DIR`` when set), removed when the spider closes,
+    or by the next crawl if this process is killed (crawler/queuedir.py).
     A request that cannot be pickled waits in memory, as with ``JOBDIR``.
     Like Scrapy's own disk queues, pushes and pops are small unsynced file
     writes and reads on the reactor thread.
@@ -42,9 +43,9 @@ class SpillingScheduler(Scheduler):
         crawler: Crawler | None = kwargs.get("crawler")
         settings = crawler.settings if crawler is not None else None
         parent = (settings.get("ARCHIVE_QUEUE_DIR") or None) if settings is not None else None
-        self.queue_dir = tempfile.mkdtemp(prefix="citearchive-queue-", dir=parent)
+        self.queue_dir = QueueDirectory(parent)
         self.memory_limit = settings.getint("ARCHIVE_QUEUE_MEMORY") if settings is not None else 0
-        super().__init__(dupefilter, jobdir=self.queue_dir, **kwargs)
+        super().__init__(dupefilter, jobdir=str(self.queue_dir.path), **kwargs)
 
     def _dqpush(self, request: Request) -> bool:
         """To disk only once the memory queue holds ``memory_limit`` requests (False: to memory)."""
@@ -55,5 +56,5 @@ class SpillingScheduler(Scheduler):
     def close(self, reason: str) -> Deferred[None] | None:
         result: Any = super().close(reason)
         # What was still queued (an interrupted run) is fetched again by the resumed run.
-        shutil.rmtree(self.queue_dir, ignore_errors=True)
+        self.queue_dir.remove()
         return result  # type: ignore[no-any-return]
