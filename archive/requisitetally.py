@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["REQUISITE_KINDS", "REQUISITE_NOT_ATTEMPTED", "RequisiteTally"]
 
@@ -14,17 +14,27 @@ REQUISITE_NOT_ATTEMPTED = "not attempted: the run ended before this requisite wa
 Entry = dict[str, Any]
 
 
+#: A citation's requisite URL -> True (archived), a failure's reason, or None (no outcome yet).
+Outcome = Literal[True] | str | None
+
+
 class RequisiteTally:
     """Collects the journal's requisite entries (:data:`REQUISITE_KINDS`), keyed by citation key.
 
     A requisite shared by several citations counts for each. For one citation and URL an
     archived outcome wins over others, otherwise the last one. A URL found but with no
     outcome (an interrupted run) is failed as not attempted.
+
+    Only what the manifest reports is kept (archived, or the reason), with each URL and
+    reason string held once: 2,000 pages sharing a dozen requisites are 24,000 outcomes.
     """
 
     def __init__(self) -> None:
-        self._found: dict[str, dict[str, None]] = {}
-        self._outcomes: dict[str, dict[str, Entry]] = {}
+        self._outcomes: dict[str, dict[str, Outcome]] = {}
+        self._strings: dict[str, str] = {}
+
+    def _shared(self, text: str) -> str:
+        return self._strings.setdefault(text, text)
 
     def add(self, entry: Entry) -> None:
         parent = str(entry.get("parent"))
@@ -32,35 +42,36 @@ class RequisiteTally:
         if kind == "requisites":
             self._add_found(parent, entry.get("found") or [])
             for outcome in entry.get("outcomes") or []:
-                self._add_outcome(parent, str(outcome.get("url")), outcome.get("capture") or {})
+                # The first line naming a URL's outcome holds its whole capture, later ones its status.
+                self._add_outcome(parent, str(outcome.get("url")), outcome.get("capture") or outcome)
         elif kind == "requisites_found":
             self._add_found(parent, entry.get("urls") or [])
         else:
             self._add_outcome(parent, str(entry.get("url")), entry.get("capture") or {})
 
     def _add_found(self, parent: str, urls: list[Any]) -> None:
-        self._found.setdefault(parent, {}).update(dict.fromkeys(str(url) for url in urls))
+        outcomes = self._outcomes.setdefault(parent, {})
+        for url in urls:
+            outcomes.setdefault(self._shared(str(url)), None)
 
     def _add_outcome(self, parent: str, url: str, capture: Entry) -> None:
-        self._found.setdefault(parent, {})[url] = None
         outcomes = self._outcomes.setdefault(parent, {})
-        previous = outcomes.get(url)
-        if previous is None or previous.get("status") != "archived" or capture.get("status") == "archived":
-            outcomes[url] = capture
+        url = self._shared(url)
+        if capture.get("status") == "archived":
+            outcomes[url] = True
+        elif outcomes.get(url) is not True:
+            outcomes[url] = self._shared(str(capture.get("reason") or capture.get("status")))
 
     def summary(self, key: str) -> Entry | None:
         """``{"archived": N, "failed": [{"url", "reason"}]}`` for citation ``key``; None if none found."""
-        found = self._found.get(key)
-        if found is None:
+        outcomes = self._outcomes.get(key)
+        if outcomes is None:
             return None
-        outcomes = self._outcomes.get(key, {})
         archived = 0
         failed: list[Entry] = []
-        for url in found:
-            capture = outcomes.get(url)
-            if capture is not None and capture.get("status") == "archived":
+        for url, outcome in outcomes.items():
+            if outcome is True:
                 archived += 1
-                continue
-            reason = REQUISITE_NOT_ATTEMPTED if capture is None else capture.get("reason") or capture.get("status")
-            failed.append({"url": url, "reason": str(reason)})
+            else:
+                failed.append({"url": url, "reason": REQUISITE_NOT_ATTEMPTED if outcome is None else outcome})
         return {"archived": archived, "failed": failed}
