@@ -167,8 +167,9 @@ class RequisitesMixin:
         ledger.outcomes[url] = outcome
         ledger.children[url] = (children, level)
         self.crawler.stats.inc_value(f"archive/requisites/{outcome.status}")
-        for parent in list(ledger.parents.get(url, {})):
-            item = RequisitesItem(parent, outcomes=[(url, role, outcome)])
+        for number, parent in enumerate(list(ledger.parents.get(url, {}))):
+            # The first citation's line journals the whole capture, the others its status.
+            item = RequisitesItem(parent, outcomes=[(url, role, outcome)], detailed={url} if number == 0 else set())
             requests = list(self._gather(item, children, level))
             yield item
             yield from requests

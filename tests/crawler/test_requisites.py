@@ -164,6 +164,10 @@ def test_shared_requisite_is_fetched_once_and_credited_to_each_citation() -> Non
     nested, items = split(list(crawl.parse_requisite(css)))
     assert [r.url for r in nested] == ["http://a.example/bg.png"]
     assert credited(items) == [("k1", "s.css", "archived"), ("k2", "s.css", "archived")]
+    # The stylesheet's capture (WARC file, offset, hops) is journalled once, by the first citation's line.
+    first, second = (item.to_journal()["outcomes"] for item in items)
+    assert first[0]["capture"]["status"] == "archived" and "offset" in first[0]["capture"]
+    assert second == [{"url": "http://a.example/s.css", "role": "stylesheet", "status": "archived", "reason": None}]
     _, items = split(list(crawl.parse_requisite(fetched(nested[0]))))
     assert credited(items) == [("k1", "bg.png", "archived"), ("k2", "bg.png", "archived")]
     _, items = split(list(crawl.parse_requisite(fetched(requests[1], status=404, content_type="text/html"))))
@@ -276,9 +280,18 @@ def test_manifest_reads_batched_requisite_lines_like_single_ones() -> None:
                       {"url": "http://a/x.png", "role": "image", "capture": failed}]},
         {"kind": "requisites", "parent": "k1", "found": [],
          "outcomes": [{"url": "http://a/x.png", "role": "image", "capture": capture("archived")}]},
+    ]
+    # Lines after the first naming a URL's outcome carry its status and reason, not the capture.
+    compact = [
+        {"kind": "requisites", "parent": "k1", "found": ["http://a/s.css", "http://a/x.png", "http://a/late.png"],
+         "outcomes": [{"url": "http://a/s.css", "role": "stylesheet", "status": "archived", "reason": None},
+                      {"url": "http://a/x.png", "role": "image", "status": "failed", "reason": failed["reason"]}]},
+        {"kind": "requisites", "parent": "k1", "found": [],
+         "outcomes": [{"url": "http://a/x.png", "role": "image", "status": "archived", "reason": None},
+                      {"url": "http://a/x.png", "role": "image", "status": "failed", "reason": "later, failed"}]},
     ]  # fmt: skip
     run = {"run_id": "r", "collection": "c", "started": "2024-01-01T00:00:00Z", "finished": "2024-01-01T00:00:01Z"}
     expected = {"archived": 2, "failed": [{"url": "http://a/late.png", "reason": REQUISITE_NOT_ATTEMPTED}]}
-    for entries in (single, batched):
+    for entries in (single, batched, compact):
         manifest = compile_manifest(head + entries, **run)
         assert manifest["posts"][0]["citations"][0]["requisites"] == expected
