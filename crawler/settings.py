@@ -103,6 +103,8 @@ EXTENSIONS = {
     # Scrapy 2.19 enforces CONCURRENT_REQUESTS_PER_DOMAIN only with a delay above 0.
     "crawler.extensions.delayfloor.DelayFloor": 150,
     "crawler.extensions.progress.Progress": 500,
+    # Without it, a crawl whose start() ends with items (no requests left) idles 5 s before closing.
+    "crawler.extensions.idlecheck.IdleCheck": 600,
 }
 
 SPIDER_MIDDLEWARES = {
