@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from scrapy.settings import default_settings as scrapy_defaults
+
 from archive import software_version
 from crawler.offline import use_bundled_suffix_list
 
@@ -106,6 +108,11 @@ EXTENSIONS = {
     # Without it, a crawl whose start() ends with items (no requests left) idles 5 s before closing.
     "crawler.extensions.idlecheck.IdleCheck": 600,
 }
+# Scrapy's own extensions but the two consoles, which are off (below) yet were imported to be
+# told so: the remote control's module loads aiohttp, 0.1 s of every run's start. (Naming them
+# None in EXTENSIONS does not help: Scrapy imports the keys it is given to normalise them.)
+_consoles = ("scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl")
+EXTENSIONS_BASE = {name: order for name, order in scrapy_defaults.EXTENSIONS_BASE.items() if name not in _consoles}
 
 SPIDER_MIDDLEWARES = {
     # After a citation answers 200, fetches a random sibling path once per
