@@ -21,20 +21,34 @@ def manifest_events(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from iter_manifest(handle)
 
 
+class _ExitTally:
+    """What decides the exit code, noted event by event while the manifest is read once."""
+
+    def __init__(self) -> None:
+        self.post_failed = self.incomplete = False
+
+    def note(self, kind: str, value: dict[str, Any]) -> None:
+        if kind == "post":
+            snapshot = value.get("snapshot")
+            self.post_failed = self.post_failed or (snapshot is not None and snapshot["status"] != "archived")
+        elif (value["capture"].get("reason") or "").startswith(NOT_ATTEMPTED):
+            self.incomplete = True
+
+    @property
+    def code(self) -> int:
+        if self.post_failed:
+            return EXIT_POST_FAILED
+        return EXIT_INCOMPLETE if self.incomplete else EXIT_OK
+
+
 def exit_code_for(manifest_path: Path) -> int:
-    post_failed = incomplete = False
+    tally = _ExitTally()
     try:
         for kind, value in manifest_events(manifest_path):
-            if kind == "post":
-                snapshot = value.get("snapshot")
-                post_failed = post_failed or (snapshot is not None and snapshot["status"] != "archived")
-            elif (value["capture"].get("reason") or "").startswith(NOT_ATTEMPTED):
-                incomplete = True
+            tally.note(kind, value)
     except (OSError, ManifestReadError):
         return EXIT_INCOMPLETE
-    if post_failed:
-        return EXIT_POST_FAILED
-    return EXIT_INCOMPLETE if incomplete else EXIT_OK
+    return tally.code
 
 
 def _clip(text: str, width: int) -> str:
@@ -46,11 +60,15 @@ def replay_url(collection: str, capture: dict[str, Any], url: str) -> str:
     return f"http://127.0.0.1:8081/{collection}/{capture['timestamp']}/{url}"
 
 
-def print_summary(manifest_path: Path, out: Path, collection: str, stream: TextIO = sys.stdout) -> None:
+def print_summary(manifest_path: Path, out: Path, collection: str, stream: TextIO | None = None) -> int:
+    """Print the run's table and where its files are; return its exit code (:func:`exit_code_for`), from one read."""
+    stream = stream or sys.stdout
     counts: dict[str, int] = {}
     first_archived: tuple[dict[str, Any], dict[str, Any]] | None = None
+    tally = _ExitTally()
     try:
         for kind, value in manifest_events(manifest_path):
+            tally.note(kind, value)
             if kind == "post":
                 _print_post_heading(value, stream)
                 continue
@@ -69,7 +87,7 @@ def print_summary(manifest_path: Path, out: Path, collection: str, stream: TextI
             " run the same command again to resume.",
             file=stream,
         )
-        return
+        return EXIT_INCOMPLETE
     totals = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no citations"
     print(f"\nCitations: {totals}", file=stream)
     print(f"Manifest:  {manifest_path}", file=stream)
@@ -81,6 +99,7 @@ def print_summary(manifest_path: Path, out: Path, collection: str, stream: TextI
         print(f"\nReplay: citearchive replay --out {out}   (landing page on http://127.0.0.1:8080/)", file=stream)
         print(f"  an archived copy: {replay_url(collection, capture, citation['url'])}", file=stream)
         print(f"  or with pywb alone: wayback -d {out}", file=stream)
+    return tally.code
 
 
 def _print_post_heading(post: dict[str, Any], stream: TextIO) -> None:

@@ -256,7 +256,7 @@ def choose_run(options: Any, *, resume: bool, fresh: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from crawler.runner import CrawlOptions, run_crawl
-    from crawler.summary import exit_code_for, print_summary
+    from crawler.summary import print_summary
 
     check_collection_name(args.collection)
     if args.processes < 1:
@@ -297,13 +297,12 @@ def run(args: argparse.Namespace) -> int:
                 gather_leftovers(options)  # an earlier attempt may have run with --processes
             manifest_path = run_crawl(options)
         render_ok = render_after_crawl(options, manifest_path)
-    print_summary(manifest_path, options.out, options.collection)
+    code = print_summary(manifest_path, options.out, options.collection)
     if args.robust_links is not None and manifest_path.is_file():
         for path in write_robust_links(manifest_path, args):
             print(f"Robust Links: {path}")
     from crawler.exitcodes import EXIT_INCOMPLETE
 
-    code = exit_code_for(manifest_path)
     if crashed:  # a crawl process died (reported as it happened): the run is incomplete
         return EXIT_INCOMPLETE
     return code if render_ok or code != 0 else EXIT_INCOMPLETE
@@ -315,11 +314,15 @@ def render_after_crawl(options: Any, manifest_path: Path) -> bool:
     Skipped when the crawl was interrupted. Returns False when the render phase was.
     """
     from crawler.exitcodes import EXIT_INCOMPLETE
-    from crawler.render.phase import RenderConfig, run_render_phase
     from crawler.runner import build_settings
     from crawler.summary import exit_code_for
 
-    config = RenderConfig.from_settings(build_settings(options))
-    if not config.enabled or exit_code_for(manifest_path) == EXIT_INCOMPLETE:
+    settings = build_settings(options)
+    # RenderConfig.enabled, read before the render phase (and its 50 ms of imports) is loaded.
+    if not (settings.getbool("ARCHIVE_RENDER") or settings.getlist("ARCHIVE_RENDER_DOMAINS")):
         return True
-    return run_render_phase(config)
+    if exit_code_for(manifest_path) == EXIT_INCOMPLETE:
+        return True
+    from crawler.render.phase import RenderConfig, run_render_phase
+
+    return run_render_phase(RenderConfig.from_settings(settings))

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     require_distributed()
     from crawler.distributed import state
     from crawler.distributed.finalize import finalize_run
-    from crawler.summary import exit_code_for, print_summary
+    from crawler.summary import print_summary
 
     if args.wait < 0:
         raise UsageError("--wait must be 0 or more seconds")
@@ -77,6 +77,4 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INCOMPLETE
     if not args.keep:
         state.end_run(client, run_info)
-    print_summary(result.manifest_path, args.out, run_info.collection)
-    code: int = exit_code_for(result.manifest_path)
-    return code
+    return print_summary(result.manifest_path, args.out, run_info.collection)

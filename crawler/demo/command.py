@@ -6,7 +6,7 @@ from pathlib import Path
 
 from crawler.demo import POST_PATH, POST_SITE, demo_sites
 from crawler.runner import CrawlOptions, run_crawl
-from crawler.summary import exit_code_for, print_summary
+from crawler.summary import print_summary
 
 
 def run_demo(out: Path, collection: str, log_level: str) -> int:
@@ -25,5 +25,4 @@ def run_demo(out: Path, collection: str, log_level: str) -> int:
             log_level=log_level,
         )
         manifest_path = run_crawl(options)
-    print_summary(manifest_path, out, collection)
-    return exit_code_for(manifest_path)
+    return print_summary(manifest_path, out, collection)
