@@ -13,8 +13,9 @@ import ijson
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
-__all__ = ["ManifestReadError", "iter_manifest"]
+__all__ = ["ManifestReadError", "iter_manifest", "manifest_started"]
 
 Entry = dict[str, Any]
 Event = tuple[Literal["post"], Entry] | tuple[Literal["citation"], Entry]
@@ -86,3 +87,13 @@ def iter_manifest(fh: IO[bytes]) -> Iterator[Event]:
                     member = None
     except ijson.JSONError as exc:
         raise ManifestReadError(str(exc)) from exc
+
+
+def manifest_started(path: Path) -> str | None:
+    """The ``started`` of the manifest at ``path``, read from its head; None if unreadable."""
+    try:
+        with path.open("rb") as fh:
+            value = next(ijson.items(fh, "started"), None)
+    except (OSError, ijson.JSONError):
+        return None
+    return value if isinstance(value, str) else None

@@ -28,6 +28,7 @@ from archive.atomic import atomic_open
 from archive.exceptions import ManifestError
 from archive.journal import entry_at, read_journal_offsets
 from archive.manifest import (
+    NOT_ATTEMPTED,
     SCHEMA_ID,
     STATUSES,
     _capture,
@@ -40,11 +41,19 @@ from archive.requisitetally import REQUISITE_KINDS, RequisiteTally
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["write_manifest_from_journals"]
+__all__ = ["ManifestWithheld", "write_manifest_from_journals"]
 
 Entry = dict[str, Any]
 #: Where a journal line lies: (index of the journal in the list given, byte offset of the line).
 Line = tuple[int, int]
+
+
+#: Counted beside the statuses while writing, and removed from the counts returned.
+_UNATTEMPTED = "(not attempted)"
+
+
+class ManifestWithheld(ManifestError):
+    """Not written: asked for only if some citation is not attempted, and none is."""
 
 
 @dataclass
@@ -132,9 +141,22 @@ def _write_members(out: IO[str], members: list[tuple[str, Any]], level: int, fir
 
 
 def write_manifest_from_journals(
-    path: Path, journals: Sequence[Path], *, run_id: str, collection: str, started: str, finished: str
+    path: Path,
+    journals: Sequence[Path],
+    *,
+    run_id: str,
+    collection: str,
+    started: str,
+    finished: str,
+    require_unattempted: bool = False,
 ) -> dict[str, int]:
-    """Compile the journals (in order) into the manifest at ``path``, atomically; return citations per status."""
+    """Compile the journals (in order) into the manifest at ``path``, atomically; return citations per status.
+
+    With ``require_unattempted`` the file is kept only if it lists a citation as not
+    attempted (after a crash, a manifest is written only when it shows what is missing,
+    so that a rerun resumes); otherwise ``path`` is left as it was and
+    :class:`ManifestWithheld` is raised.
+    """
     journals = [Path(j) for j in journals]
     scan = _scan(journals)
     head: Entry = {
@@ -167,11 +189,14 @@ def write_manifest_from_journals(
                 out.write("\n}\n")
                 out.flush()
                 out.detach()  # atomic_open fsyncs and closes the file itself
+                if require_unattempted and not counts[_UNATTEMPTED]:
+                    raise ManifestWithheld(f"{path}: no citation is listed as not attempted")  # the temp file goes
         finally:
             for handle in handles:
                 handle.close()
     except OSError as exc:
         raise ManifestError(f"Cannot write manifest {path}: {exc}") from exc
+    del counts[_UNATTEMPTED]
     return dict(counts)
 
 
@@ -198,6 +223,7 @@ def _write_post(out: IO[str], raw: Entry, scan: _Scan, handles: list[IO[bytes]],
             citation["render"] = render
         _validate("citation", citation, [*where, "citations", position])
         counts[str(citation["capture"].get("status"))] += 1
+        counts[_UNATTEMPTED] += citation["capture"].get("reason") == NOT_ATTEMPTED
         out.write(("" if position == 0 else ",") + "\n        " + _dump(citation, 4))
     out.write("\n      ]" if citations else "]")
     _write_members(out, after, 3, first=False)

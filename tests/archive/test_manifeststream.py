@@ -10,9 +10,9 @@ import pytest
 
 from archive.exceptions import ManifestError
 from archive.journal import Journal
-from archive.manifest import compile_manifest, read_journal, summarise, write_manifest
-from archive.manifestread import ManifestReadError, iter_manifest
-from archive.manifeststream import write_manifest_from_journals
+from archive.manifest import NOT_ATTEMPTED, compile_manifest, read_journal, summarise, write_manifest
+from archive.manifestread import ManifestReadError, iter_manifest, manifest_started
+from archive.manifeststream import ManifestWithheld, write_manifest_from_journals
 
 from .test_manifest import RUN, archived, citation, journal_entries
 
@@ -108,3 +108,31 @@ def test_manifest_read_citation_by_citation_matches_json_load(tmp_path: Path) ->
     torn.write_bytes(stream[: len(stream) // 2])
     with torn.open("rb") as fh, pytest.raises(ManifestReadError):
         list(iter_manifest(fh))
+
+
+def test_a_manifest_required_to_show_what_is_missing_is_written_only_then(tmp_path: Path) -> None:
+    target = tmp_path / "manifest.json"
+    post = {"kind": "post", "post_id": "p", "source": "p.html", "url": None, "title": "T", "snapshot": None,
+            "citations": [citation(1, "https://example.com/a", "k-a"), citation(2, "https://example.org/b", "k-b")]}  # fmt: skip
+    done = {"kind": "capture", "key": "k-a", "url": "https://example.com/a", "capture": archived()}
+    missing = write_journal(tmp_path / "missing.journal", [post, done])
+    counts = write_manifest_from_journals(target, [missing], **RUN, require_unattempted=True)
+    assert counts["archived"] == 1 and counts["skipped"] == 1 and sum(counts.values()) == 2
+    (_, second) = json.loads(target.read_text())["posts"][0]["citations"]
+    assert second["capture"]["reason"] == NOT_ATTEMPTED
+    assert manifest_started(target) == RUN["started"]
+    # Every citation accounted for: nothing shows what a crash lost, so nothing is written.
+    other = {"kind": "capture", "key": "k-b", "url": "https://example.org/b", "capture": {"status": "failed", "reason": "x"}}
+    complete = write_journal(tmp_path / "complete.journal", [post, done, other])
+    before = target.read_bytes()
+    with pytest.raises(ManifestWithheld):
+        write_manifest_from_journals(target, [complete], **RUN, require_unattempted=True)
+    assert target.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert write_manifest_from_journals(target, [complete], **RUN)["failed"] == 1
+
+
+def test_manifest_started_of_a_missing_or_broken_file_is_none(tmp_path: Path) -> None:
+    assert manifest_started(tmp_path / "none.json") is None
+    (tmp_path / "broken.json").write_text('{"schema": "x", "sta')
+    assert manifest_started(tmp_path / "broken.json") is None
