@@ -9,14 +9,19 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from archive.collection import Collection
-from archive.manifest import NOT_ATTEMPTED, compile_manifest, read_journal
+from archive.manifeststream import ManifestWithheld, write_manifest_from_journals
 from archive.writer import recover_open_files
 from crawler.crawlprocess import run_child
 from crawler.exitcodes import EXIT_INCOMPLETE, EXIT_OK
-from crawler.merge import append_journal, collect_staged, index_warcs, warc_files_with_prefix, write_run
+from crawler.merge import (
+    append_journal,
+    collect_staged,
+    index_warcs,
+    warc_files_with_prefix,
+)
 from crawler.pipelines.manifest import utc_now
 from crawler.runner import build_settings
 from crawler.shards import STAGING_DIR, Shard, run_warc_prefix
@@ -204,22 +209,30 @@ class _Run:
     def finish(self, started: str, problems: list[str]) -> Path:
         """Compile the manifest from the run's journal and index the run's WARCs, as one process would.
 
-        After a crash the manifest is written only when it shows what is missing
-        (citations "not attempted"), so that running the command again resumes.
+        The manifest is streamed from the journal (never whole in memory). After a crash
+        it is written only when it shows what is missing (citations "not attempted"), so
+        that running the command again resumes.
         """
         journal = self.collection.journal_path(self.run_id)
-        entries = read_journal(journal) if journal.exists() else iter(())
-        manifest = compile_manifest(
-            entries, run_id=self.run_id, collection=self.collection.name, started=started, finished=utc_now()
-        )
-        warc_files = sorted({*self.recovered, *warc_files_with_prefix(self.collection.archive_dir, self.warc_prefix)})
-        if not problems or _lists_unattempted(manifest):
-            return write_run(self.collection, manifest, warc_files)
         path = self.collection.manifest_path(self.run_id)
-        logger.warning(
-            "Not writing manifest %(path)s: a crawl process crashed before the run's work was all journalled",
-            {"path": path},
-        )
+        warc_files = sorted({*self.recovered, *warc_files_with_prefix(self.collection.archive_dir, self.warc_prefix)})
+        try:
+            write_manifest_from_journals(
+                path,
+                [journal] if journal.exists() else [],
+                run_id=self.run_id,
+                collection=self.collection.name,
+                started=started,
+                finished=utc_now(),
+                require_unattempted=bool(problems),
+            )
+        except ManifestWithheld:
+            logger.warning(
+                "Not writing manifest %(path)s: a crawl process crashed before the run's work was all journalled",
+                {"path": path},
+            )
+        else:
+            logger.info("Wrote manifest %(path)s and indexed %(n)d WARC file(s)", {"path": path, "n": len(warc_files)})
         if warc_files:
             index_warcs(self.collection, warc_files)
         return path
@@ -288,14 +301,6 @@ def _write_stderr(data: bytes) -> None:
     else:
         buffer.write(data)
         buffer.flush()
-
-
-def _lists_unattempted(manifest: dict[str, Any]) -> bool:
-    return any(
-        (citation["capture"].get("reason") or "") == NOT_ATTEMPTED
-        for post in manifest["posts"]
-        for citation in post["citations"]
-    )
 
 
 def _remove_empty_tree(root: Path) -> None:

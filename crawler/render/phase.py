@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shutil
 import signal
@@ -17,7 +16,8 @@ from urllib.parse import urlsplit
 
 from archive.collection import Collection
 from archive.journal import Journal, read_journal
-from archive.manifest import compile_manifest, write_manifest
+from archive.manifestread import manifest_started
+from archive.manifeststream import write_manifest_from_journals
 from archive.sideindex import side_index_dir, update_index
 from archive.writer import ArchiveWriter
 from crawler.render.browser import browser_env, chromium_args, chromium_binary, reap
@@ -358,16 +358,14 @@ def _recompile(config: RenderConfig, warc_files: list[str]) -> None:
     if warc_files:
         update_index(collection.index_path, collection.archive_dir, warc_files, side_index_dir(collection.index_path))
     manifest_path = collection.manifest_path(config.run_id)
-    try:
-        started = json.loads(manifest_path.read_text(encoding="utf-8"))["started"]
-    except (OSError, ValueError, KeyError):
-        started = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    manifest = compile_manifest(
-        read_journal(collection.journal_path(config.run_id)),
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    # Streamed from the journal, as the crawl wrote it; the crawl's start is read from its manifest's head.
+    write_manifest_from_journals(
+        manifest_path,
+        [collection.journal_path(config.run_id)],
         run_id=config.run_id,
         collection=collection.name,
-        started=started,
-        finished=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        started=manifest_started(manifest_path) or now,
+        finished=now,
     )
-    write_manifest(manifest_path, manifest)
     logger.info("Rewrote manifest %(path)s with the rendered pages", {"path": manifest_path})
