@@ -23,6 +23,7 @@ from crawler.merge import (
     warc_files_with_prefix,
 )
 from crawler.pipelines.manifest import utc_now
+from crawler.processprogress import JournalProgress
 from crawler.runner import build_settings
 from crawler.shards import STAGING_DIR, Shard, run_warc_prefix
 
@@ -89,7 +90,8 @@ class _Run:
         self.children: list[Child] = []
         self.recovered: list[str] = []
         self.stopping = 0
-        self._output_lock = threading.RLock()  # RLock: the signal handler may interrupt its holder
+        self.output_lock = threading.RLock()  # RLock: the signal handler may interrupt its holder
+        self.progress: JournalProgress | None = None
 
     # --- before and after: gather what the processes left -------------------------------------
 
@@ -162,9 +164,13 @@ class _Run:
                 if not writable:
                     continue
                 text = prefix + (line if line.endswith(b"\n") else line + b"\n")
-                with self._output_lock:
+                with self.output_lock:
+                    progress = self.progress
                     try:
-                        _write_stderr(text)
+                        # Over the progress line, which is drawn again below the relayed one.
+                        _write_stderr(text if progress is None else b"\r\x1b[K" + text)
+                        if progress is not None:
+                            progress.draw()
                     except (OSError, ValueError):  # closed (a pipe to `head`): drop the rest
                         writable = False
 
@@ -173,7 +179,7 @@ class _Run:
         self.stopping += 1
         live = [child for child in self.children if child.status is None]
         if live:
-            with self._output_lock:
+            with self.output_lock:
                 how = "stopping" if self.stopping == 1 else "forcing"
                 print(
                     f"citearchive: {how} {len(live)} crawl process(es) (pids {', '.join(str(c.pid) for c in live)})"
@@ -200,7 +206,7 @@ class _Run:
             problem = child.problem(stopping=self.stopping > 0)
             if problem is not None:
                 problems.append(problem)
-                with self._output_lock:
+                with self.output_lock:
                     print(f"citearchive: {problem}", file=sys.stderr, flush=True)
         return problems
 
@@ -265,9 +271,15 @@ def run_processes(options: CrawlOptions, count: int, shard_by: str = "host") -> 
                 flush=True,
             )
         relays = run.relay_output()
+        if options.progress and run.children:
+            run.progress = JournalProgress(run.collection.manifests_dir, run.run_id, sys.stderr, run.output_lock)
+            run.progress.start()
         problems = run.wait()
         for relay in relays:
             relay.join(timeout=5)
+        if run.progress is not None:
+            run.progress.stop()  # before gather(), which merges the processes' journals into the run's
+            run.progress = None
         run.gather()
         path = run.finish(started, problems)
     finally:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
+import select
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -21,7 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.manifest import load_schema, read_journal
 from crawler.shards import shard_of
 from tests.browser import CHROMIUM
-from tests.conftest import CliRun, run_cli
+from tests.conftest import REPO_ROOT, CliRun, run_cli
 from tests.mocksite import jspages
 from tests.security.test_crash_safety import check_closed_warcs, start
 
@@ -347,3 +350,47 @@ def test_render_runs_after_the_processes_merged(mocksite: Any, tmp_path: Path) -
         record = next(iter(ArchiveIterator(stream)))
         assert record.rec_type == "resource" and record.content_stream().read().startswith(b"\x89PNG")
     assert not (run.out / "processes").exists()
+
+
+def test_a_terminal_gets_one_progress_line_for_all_processes(mocksite: Any, tmp_path: Path) -> None:
+    """On a TTY the parent draws the progress line the single-process crawl draws, from the processes' journals."""
+    out = tmp_path / "out"
+    violations = tmp_path / "violations.txt"
+    violations.touch()
+    master, terminal = pty.openpty()
+    command = [sys.executable, "-m", "tests.netguard", str(violations), "--", "archive", mocksite.post_url, "--out",
+               str(out), "--collection", COLLECTION, "--allow-private", "--processes", "2", "--shard-by", "url"]  # fmt: skip
+    with (tmp_path / "stdout.txt").open("wb") as stdout:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=stdout, stderr=terminal)
+    os.close(terminal)
+    shown = bytearray()
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1.0)
+            if not ready:
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: every process holding the terminal has ended
+                break
+            if not data:
+                break
+            shown += data
+        assert process.wait(timeout=60) == 0, shown.decode(errors="replace")[-3000:]
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert violations.read_text() == ""
+    (journal,) = (out / "collections" / COLLECTION / "manifests").glob("*.journal.jsonl")  # the merged one
+    entries = list(read_journal(journal))
+    (post,) = [entry for entry in entries if entry["kind"] == "post"]
+    keys = {citation["key"] for citation in post["citations"]}
+    statuses = Counter(entry["capture"]["status"] for entry in entries if entry["kind"] == "capture")
+    counts = " ".join(f"{status} {n}" for status, n in sorted(statuses.items()))
+    expected = f"posts 1 · URLs {len(keys)}/{len(keys)} · {counts}"
+    drawn = [part.split("\x1b[K", 1)[1].rstrip("\r\n") for part in shown.decode().split("\r") if part.startswith("\x1b[K")]
+    assert drawn and drawn[-1] == expected, drawn[-5:]
+    assert "posts 0 · URLs 0/0" in drawn[0]  # drawn from the start, then as the journals grow
