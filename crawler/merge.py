@@ -5,21 +5,25 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from archive.atomic import fsync_dir
 from archive.collection import Collection
 from archive.exceptions import ManifestError
 from archive.journal import Journal
-from archive.manifest import write_manifest
-from archive.sideindex import drop_stale_side_files, move_side_file, side_index_dir, update_index
+from archive.sideindex import (
+    drop_stale_side_files,
+    move_side_file,
+    side_index_dir,
+    update_index,
+)
 from archive.writer import recover_open_files
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-__all__ = ["WARC_SUFFIXES", "append_journal", "collect_staged", "index_warcs", "warc_files_with_prefix", "write_run"]
+__all__ = ["WARC_SUFFIXES", "append_journal", "collect_staged", "index_warcs", "warc_files_with_prefix"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,19 +90,6 @@ def collect_staged(staged_roots: Iterable[Path], target: Collection, warc_prefix
     if moved:
         fsync_dir(target.archive_dir)
     return moved
-
-
-def write_run(collection: Collection, manifest: dict[str, Any], warc_files: list[str]) -> Path:
-    """Write the run's compiled ``manifest`` (validated, atomically) and merge ``warc_files`` into the index.
-
-    Indexing a file again is harmless: the merge drops lines already there.
-    """
-    path = collection.manifest_path(str(manifest["run_id"]))
-    write_manifest(path, manifest)
-    if warc_files:
-        index_warcs(collection, warc_files)
-    logger.info("Wrote manifest %(path)s and indexed %(n)d WARC file(s)", {"path": path, "n": len(warc_files)})
-    return path
 
 
 def index_warcs(collection: Collection, warc_files: list[str]) -> None:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archive.collection import Collection
-from archive.manifest import compile_manifest, read_journal
+from archive.manifest import read_journal
+from archive.manifeststream import write_manifest_from_journals
 from crawler.distributed import state
 from crawler.distributed.collect import collect, run_journals, run_warc_files
 from crawler.distributed.reconcile import parse_registrations, reconcile
-from crawler.merge import write_run
+from crawler.merge import index_warcs
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from crawler.distributed.state import Redis, RunInfo
     from crawler.distributed.tasks import Task
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -35,16 +41,35 @@ def finalize_run(client: Redis, run: RunInfo, out: Path) -> Finalized:
     keys = run.keys
     collect(out, run.collection, keys)
     collection = Collection(out, run.collection)
-    entries: list[dict[str, Any]] = []
-    for journal in run_journals(collection, keys):
-        entries.extend(read_journal(journal))
+    journals = run_journals(collection, keys)
+    entries = (entry for journal in journals for entry in read_journal(journal))
     result = reconcile(parse_registrations(state.registrations(client, run)), entries)
     if not result.complete:
         state.push_tasks(client, run, result.missing)
         return Finalized(requeued=result.missing)
-    manifest = compile_manifest(
-        result.entries, run_id=run.run_id, collection=run.collection, started=run.started, finished=state.utc_now()
-    )
+    path = collection.manifest_path(run.run_id)
+    # The posts in enqueue order, then the workers' other lines: what the manifest is compiled
+    # from, streamed (never a whole manifest in memory). Not a *.journal.jsonl: no run reads it.
+    reconciled = collection.manifests_dir / f".{run.run_id}.reconciled.jsonl"
+    try:
+        _write_reconciled(reconciled, result.posts, journals)
+        write_manifest_from_journals(
+            path, [reconciled], run_id=run.run_id, collection=run.collection, started=run.started, finished=state.utc_now()
+        )
+    finally:
+        reconciled.unlink(missing_ok=True)
     names = run_warc_files(collection, keys)
-    path = write_run(collection, manifest, names)
+    if names:
+        index_warcs(collection, names)
+    logger.info("Wrote manifest %(path)s and indexed %(n)d WARC file(s)", {"path": path, "n": len(names)})
     return Finalized(manifest_path=path, warc_files=len(names))
+
+
+def _write_reconciled(path: Path, posts: list[dict[str, Any]], journals: list[Path]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for post in posts:
+            out.write(json.dumps(post, ensure_ascii=False, separators=(",", ":")) + "\n")
+        for journal in journals:
+            for entry in read_journal(journal):
+                if entry.get("kind") != "post":
+                    out.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")

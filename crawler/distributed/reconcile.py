@@ -16,9 +16,13 @@ Entry = dict[str, Any]
 
 @dataclass(slots=True)
 class Reconciled:
-    """The entries to compile the manifest from, and the work no journal accounts for."""
+    """The manifest's post entries (in enqueue order), and the work no journal accounts for.
 
-    entries: list[Entry] = field(default_factory=list)
+    The manifest is compiled from ``posts`` followed by the journals' other entries, in
+    order: those are read again from the journals rather than held here.
+    """
+
+    posts: list[Entry] = field(default_factory=list)
     missing: list[Task] = field(default_factory=list)
 
     @property
@@ -43,16 +47,13 @@ def reconcile(registrations: list[tuple[str, Entry]], journal_entries: Iterable[
     forced past it).
     """
     journaled_posts: dict[str, Entry] = {}
-    others: list[Entry] = []
     captured: set[str] = set()
     for entry in journal_entries:
         kind = entry.get("kind")
         if kind == "post":
             journaled_posts[str(entry.get("post_id"))] = entry
-            continue
-        if kind == "capture":
+        elif kind == "capture":
             captured.add(str(entry.get("key")))
-        others.append(entry)
     result = Reconciled()
     wanted: dict[str, str] = {}
     for post_id, registration in registrations:
@@ -60,9 +61,8 @@ def reconcile(registrations: list[tuple[str, Entry]], journal_entries: Iterable[
         if post is None:
             result.missing.append(post_task(registration["source"], registration["url"], force=True))
             continue
-        result.entries.append(post)
+        result.posts.append(post)
         for citation in post.get("citations") or []:
             wanted.setdefault(str(citation.get("key")), str(citation.get("url")))
-    result.entries.extend(others)
     result.missing.extend(citation_task(key, url, force=True) for key, url in wanted.items() if key not in captured)
     return result
