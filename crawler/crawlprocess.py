@@ -47,11 +47,6 @@ def shard_settings(options: CrawlOptions, shard: Shard) -> Settings:
                 "crawler.pipelines.manifest.ManifestPipeline": None,
                 "crawler.pipelines.shardjournal.ShardJournalPipeline": 800,
             },
-            # Above the capture middleware (950): responses pass it first.
-            "DOWNLOADER_MIDDLEWARES": {
-                **settings.getdict("DOWNLOADER_MIDDLEWARES"),
-                "crawler.middlewares.shardposts.ShardPostsMiddleware": 960,
-            },
         },
         priority="cmdline",
     )

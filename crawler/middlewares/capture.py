@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 _UNRECORDED_REQUEST_HEADERS = frozenset({"proxy-authorization"})
 
 HOPS_META_KEY = "archive_hops"
+#: Request meta: the exchange is archived by another process (the posts' owner in `archive --processes N`).
+NO_CAPTURE_META_KEY = "archive_no_capture"
 
 
 def header_tuples(headers: Headers, skip: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
@@ -80,7 +82,8 @@ class CaptureMiddleware:
 
     It sits above HttpCompression (590), Redirect (600) and HttpCache (900), so
     it sees the still content-encoded body of every redirect hop and retry.
-    Cached responses were archived when first fetched and are skipped.
+    Cached responses were archived when first fetched and are skipped, as are
+    requests (and their redirects, which copy meta) marked ``NO_CAPTURE_META_KEY``.
     """
 
     def __init__(self, crawler: Crawler):
@@ -101,7 +104,7 @@ class CaptureMiddleware:
             raise NotConfigured("CaptureMiddleware needs the WarcSink extension enabled")
 
     async def process_response(self, request: Request, response: Response) -> Response:
-        if "cached" in response.flags or self.sink is None:
+        if "cached" in response.flags or self.sink is None or request.meta.get(NO_CAPTURE_META_KEY):
             return response
         location = await self.sink.write(capture_from_response(request, response))
         # Redirect and retry requests copy meta, so the list follows the chain.

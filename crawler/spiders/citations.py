@@ -16,6 +16,7 @@ from archive.collection import Collection
 from crawler.citations import PostDocument, extract_post
 from crawler.feeds import Feed, FeedError, looks_like_feed, parse_feed, parse_since, select_entries
 from crawler.items import CaptureItem, PostItem, RequisitesItem
+from crawler.middlewares.capture import NO_CAPTURE_META_KEY
 from crawler.outcomes import outcome_from_failure, outcome_from_response, stop_if_disk_full
 from crawler.resume import ResumeState, load_resume_state
 from crawler.shards import Shard
@@ -103,6 +104,13 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         """This process's shard of the run (``ARCHIVE_SHARD``), or None: every citation is its own."""
         return Shard.from_settings(self.settings)
 
+    def _post_meta(self, source: str) -> dict[str, Any]:
+        """The meta of a request for a post page or feed; only the posts' owner archives them."""
+        meta: dict[str, Any] = {"handle_httpstatus_list": ERROR_STATUSES, "archive_source": source}
+        if self.shard is not None and not self.shard.owns_posts:
+            meta[NO_CAPTURE_META_KEY] = True  # read here for its citations, archived by shard 0
+        return meta
+
     def _owns(self, url: str, key: str) -> bool:
         shard = self.shard
         return shard is None or shard.owns(url, key)
@@ -124,7 +132,7 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
                     source.location,
                     callback=self.parse_post,
                     errback=self.post_failed,
-                    meta={"handle_httpstatus_list": ERROR_STATUSES, "archive_source": raw},
+                    meta=self._post_meta(raw),
                     dont_filter=True,
                 )
                 continue
@@ -281,7 +289,7 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
                 yield from self._citation_requests(document)
 
     def post_request(self, url: str, feed: str | None = None) -> scrapy.Request:
-        meta: dict[str, Any] = {"handle_httpstatus_list": ERROR_STATUSES, "archive_source": url}
+        meta = self._post_meta(url)
         if feed is not None:
             meta["archive_feed"] = feed
         return scrapy.Request(

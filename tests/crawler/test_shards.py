@@ -9,6 +9,7 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from crawler.citations import extract_post
+from crawler.middlewares.capture import NO_CAPTURE_META_KEY
 from crawler.shards import Shard, shard_of
 from crawler.spiders.citations import CitationsSpider
 
@@ -70,3 +71,13 @@ def test_the_spider_requests_only_its_shard() -> None:
     assert requested["0/2"] | requested["1/2"] == requested[""] == set(URLS)
     hosts = {shard: {url.split("/")[2] for url in urls} for shard, urls in requested.items() if shard}
     assert hosts["0/2"].isdisjoint(hosts["1/2"])  # by host, the default
+
+
+def test_only_the_posts_owner_archives_post_pages() -> None:
+    archived = {}
+    for setting in ("0/2", "1/2", ""):
+        spider = CitationsSpider.from_crawler(get_crawler(CitationsSpider, {"ARCHIVE_SHARD": setting}))
+        request = spider.post_request("https://blog.example/post", feed="https://blog.example/feed.xml")
+        archived[setting] = not request.meta.get(NO_CAPTURE_META_KEY)
+        assert request.meta["archive_source"] == "https://blog.example/post"
+    assert archived == {"0/2": True, "1/2": False, "": True}
