@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "fsync_dir"]
+__all__ = ["atomic_open", "atomic_open_text", "atomic_write_bytes", "atomic_write_text", "fsync_dir"]
 
 
 def fsync_dir(directory: Path) -> None:
@@ -49,6 +50,17 @@ def atomic_open(path: Path) -> Iterator[IO[bytes]]:
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+@contextmanager
+def atomic_open_text(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """:func:`atomic_open` as text (``\\n`` newlines), encoded as it is written: never the whole text in memory."""
+    with atomic_open(path) as raw:
+        out = io.TextIOWrapper(raw, encoding=encoding, newline="\n")
+        try:
+            yield out
+        finally:
+            out.detach()  # flushed; atomic_open fsyncs and closes the file (or drops it on an error)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections import Counter
 from functools import lru_cache
@@ -15,7 +14,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from archive import software_version
-from archive.atomic import atomic_open
+from archive.atomic import atomic_open_text
 from archive.exceptions import ManifestError
 from archive.journal import Journal, read_journal
 from archive.requisitetally import REQUISITE_KINDS, RequisiteTally
@@ -194,14 +193,21 @@ def compile_manifest(
             ):
                 captures[key] = capture
     return {
+        **manifest_head(run_id=run_id, collection=collection, started=started, finished=finished),
+        "posts": _with_renders([_post(post, captures, requisites) for post in posts.values()], posts, renders),
+        **({"probes": probes} if probes else {}),
+    }
+
+
+def manifest_head(*, run_id: str, collection: str, started: str, finished: str) -> Entry:
+    """The members a manifest starts with, before ``posts``, in their order."""
+    return {
         "schema": SCHEMA_ID,
         "run_id": run_id,
         "collection": collection,
         "started": started,
         "finished": finished,
         "tool": {"name": "citearchive", "version": software_version()},
-        "posts": _with_renders([_post(post, captures, requisites) for post in posts.values()], posts, renders),
-        **({"probes": probes} if probes else {}),
     }
 
 
@@ -222,13 +228,10 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_open(path) as raw:
-            # Encoded as it is written: the whole text at once was as large again as the manifest.
-            out = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+        # Encoded as it is written: the whole text at once was as large again as the manifest.
+        with atomic_open_text(path) as out:
             json.dump(manifest, out, indent=2, ensure_ascii=False)
             out.write("\n")
-            out.flush()
-            out.detach()  # atomic_open fsyncs and closes the file
     except OSError as exc:
         raise ManifestError(f"Cannot write manifest {path}: {exc}") from exc
 

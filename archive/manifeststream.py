@@ -12,7 +12,6 @@ together is the whole schema: no constraint spans parts.
 
 from __future__ import annotations
 
-import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,18 +22,17 @@ from typing import IO, TYPE_CHECKING, Any
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 
-from archive import software_version
-from archive.atomic import atomic_open
+from archive.atomic import atomic_open_text
 from archive.exceptions import ManifestError
 from archive.journal import entry_at, read_journal_offsets
 from archive.manifest import (
     NOT_ATTEMPTED,
-    SCHEMA_ID,
     STATUSES,
     _capture,
     _citation,
     check_part,
     load_schema,
+    manifest_head,
 )
 from archive.requisitetally import REQUISITE_KINDS, RequisiteTally
 
@@ -159,14 +157,7 @@ def write_manifest_from_journals(
     """
     journals = [Path(j) for j in journals]
     scan = _scan(journals)
-    head: Entry = {
-        "schema": SCHEMA_ID,
-        "run_id": run_id,
-        "collection": collection,
-        "started": started,
-        "finished": finished,
-        "tool": {"name": "citearchive", "version": software_version()},
-    }
+    head = manifest_head(run_id=run_id, collection=collection, started=started, finished=finished)
     tail = {"probes": scan.probes} if scan.probes else {}
     _validate("manifest", {**head, "posts": [], **tail}, [])
     counts: Counter[str] = Counter({status: 0 for status in STATUSES})
@@ -175,8 +166,7 @@ def write_manifest_from_journals(
         path.parent.mkdir(parents=True, exist_ok=True)
         handles: list[IO[bytes]] = [j.open("rb") for j in journals]
         try:
-            with atomic_open(path) as raw:
-                out = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+            with atomic_open_text(path) as out:
                 out.write("{")
                 _write_members(out, list(head.items()), 1, first=True)
                 out.write(',\n  "posts": [')
@@ -187,8 +177,6 @@ def write_manifest_from_journals(
                 out.write("\n  ]" if scan.posts else "]")
                 _write_members(out, list(tail.items()), 1, first=False)
                 out.write("\n}\n")
-                out.flush()
-                out.detach()  # atomic_open fsyncs and closes the file itself
                 if require_unattempted and not counts[_UNATTEMPTED]:
                     raise ManifestWithheld(f"{path}: no citation is listed as not attempted")  # the temp file goes
         finally:
