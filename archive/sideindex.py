@@ -18,10 +18,13 @@ if TYPE_CHECKING:
 
     from warcio.recordloader import ArcWarcRecord
 
+    from archive.collection import Collection
+
 __all__ = [
     "SideIndex",
     "discard_side_files",
     "drop_stale_side_files",
+    "index_collection",
     "index_new_files",
     "move_side_file",
     "read_side_file",
@@ -283,3 +286,9 @@ def update_index(index_path: Path, archive_dir: Path, names: Iterable[str], side
     if side_dir is not None:
         discard_side_files(side_dir, names)
     return count
+
+
+def index_collection(collection: Collection, names: Iterable[str]) -> int:
+    """:func:`update_index` for the WARCs ``names`` of ``collection``, with the side indexes its writers leave."""
+    index_path = collection.index_path
+    return update_index(index_path, collection.archive_dir, names, side_index_dir(index_path))

@@ -15,7 +15,6 @@ from archive.sideindex import (
     drop_stale_side_files,
     move_side_file,
     side_index_dir,
-    update_index,
 )
 from archive.writer import recover_open_files
 
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-__all__ = ["WARC_SUFFIXES", "append_journal", "collect_staged", "index_warcs", "warc_files_with_prefix"]
+__all__ = ["WARC_SUFFIXES", "append_journal", "collect_staged", "warc_files_with_prefix"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +89,3 @@ def collect_staged(staged_roots: Iterable[Path], target: Collection, warc_prefix
     if moved:
         fsync_dir(target.archive_dir)
     return moved
-
-
-def index_warcs(collection: Collection, warc_files: list[str]) -> None:
-    """Merge ``warc_files`` into the collection's index (from their side indexes where complete)."""
-    index_path = collection.index_path
-    update_index(index_path, collection.archive_dir, warc_files, side_index_dir(index_path))

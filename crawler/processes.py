@@ -13,13 +13,13 @@ from typing import IO, TYPE_CHECKING
 
 from archive.collection import Collection
 from archive.manifeststream import ManifestWithheld, write_manifest_from_journals
+from archive.sideindex import index_collection
 from archive.writer import recover_open_files
 from crawler.crawlprocess import run_child
 from crawler.exitcodes import EXIT_INCOMPLETE, EXIT_OK
 from crawler.merge import (
     append_journal,
     collect_staged,
-    index_warcs,
     warc_files_with_prefix,
 )
 from crawler.pipelines.manifest import utc_now
@@ -240,7 +240,7 @@ class _Run:
         else:
             logger.info("Wrote manifest %(path)s and indexed %(n)d WARC file(s)", {"path": path, "n": len(warc_files)})
         if warc_files:
-            index_warcs(self.collection, warc_files)
+            index_collection(self.collection, warc_files)
         return path
 
 
@@ -302,7 +302,7 @@ def gather_leftovers(options: CrawlOptions) -> None:
             "Merged %(n)d WARC file(s) of crawl processes an earlier attempt of run %(run)s left",
             {"n": len(moved), "run": run.run_id},
         )
-        index_warcs(run.collection, moved)
+        index_collection(run.collection, moved)
 
 
 def _write_stderr(data: bytes) -> None:

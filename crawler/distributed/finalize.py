@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from archive.collection import Collection
 from archive.manifest import read_journal
 from archive.manifeststream import write_manifest_from_journals
+from archive.sideindex import index_collection
 from crawler.distributed import state
 from crawler.distributed.collect import collect, run_journals, run_warc_files
 from crawler.distributed.reconcile import parse_registrations, reconcile
-from crawler.merge import index_warcs
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,7 +60,7 @@ def finalize_run(client: Redis, run: RunInfo, out: Path) -> Finalized:
         reconciled.unlink(missing_ok=True)
     names = run_warc_files(collection, keys)
     if names:
-        index_warcs(collection, names)
+        index_collection(collection, names)
     logger.info("Wrote manifest %(path)s and indexed %(n)d WARC file(s)", {"path": path, "n": len(names)})
     return Finalized(manifest_path=path, warc_files=len(names))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,13 +13,14 @@ from scrapy.utils.asyncio import run_in_thread
 from archive.collection import Collection
 from archive.manifest import Journal
 from archive.manifeststream import write_manifest_from_journals
-from archive.sideindex import side_index_dir, update_index
+from archive.sideindex import index_collection
 from crawler.extensions.warcsink import WarcSink
 from crawler.runid import new_run_id
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy.crawler import Crawler
-    from typing_extensions import Self
 
     from crawler.items import CaptureItem, PostItem
 
@@ -30,7 +31,7 @@ UNSYNCED_KINDS = frozenset({"requisites", "requisite", "requisites_found"})
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class ManifestPipeline:
@@ -119,8 +120,7 @@ class ManifestPipeline:
             finished=utc_now(),
         )
         if warc_files:
-            index_path = self.collection.index_path
-            update_index(index_path, self.collection.archive_dir, warc_files, side_index_dir(index_path))
+            index_collection(self.collection, warc_files)
         logger.info(
             "Wrote manifest %(path)s and indexed %(n)d WARC file(s)",
             {"path": self.manifest_path, "n": len(warc_files)},

@@ -18,7 +18,7 @@ from archive.collection import Collection
 from archive.journal import Journal, read_journal
 from archive.manifestread import manifest_started
 from archive.manifeststream import write_manifest_from_journals
-from archive.sideindex import side_index_dir, update_index
+from archive.sideindex import index_collection, side_index_dir
 from archive.writer import ArchiveWriter
 from crawler.render.browser import browser_env, chromium_args, chromium_binary, reap
 from crawler.render.proxy import REFUSED_HEADER, PageGate, ProxyPolicy, RecordingProxy
@@ -356,7 +356,7 @@ def run_render_phase(config: RenderConfig) -> bool:
 def _recompile(config: RenderConfig, warc_files: list[str]) -> None:
     collection = config.collection
     if warc_files:
-        update_index(collection.index_path, collection.archive_dir, warc_files, side_index_dir(collection.index_path))
+        index_collection(collection, warc_files)
     manifest_path = collection.manifest_path(config.run_id)
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     # Streamed from the journal, as the crawl wrote it; the crawl's start is read from its manifest's head.
