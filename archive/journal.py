@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from types import TracebackType
 
-__all__ = ["Journal", "entry_at", "read_journal", "read_journal_offsets"]
+__all__ = ["Journal", "entry_at", "journal_line", "read_journal", "read_journal_offsets"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,11 @@ def _cut_torn_tail(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+def journal_line(entry: dict[str, Any]) -> str:
+    """``entry`` as one journal line (compact JSON, newline-terminated)."""
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 class Journal:
     """Append-only JSON-lines journal; each :meth:`append` is flushed and fsynced.
 
@@ -76,7 +81,7 @@ class Journal:
         """
         if self._fh is None:
             raise ManifestError(f"Journal {self.path} is closed; open a new Journal to append")
-        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = journal_line(entry)
         try:
             self._fh.write(line.encode("utf-8"))
             self._fh.flush()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archive.collection import Collection
-from archive.manifest import read_journal
+from archive.journal import journal_line, read_journal
 from archive.manifeststream import write_manifest_from_journals
 from archive.sideindex import index_collection
 from crawler.distributed import state
@@ -68,8 +67,8 @@ def finalize_run(client: Redis, run: RunInfo, out: Path) -> Finalized:
 def _write_reconciled(path: Path, posts: list[dict[str, Any]], journals: list[Path]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for post in posts:
-            out.write(json.dumps(post, ensure_ascii=False, separators=(",", ":")) + "\n")
+            out.write(journal_line(post))
         for journal in journals:
             for entry in read_journal(journal):
                 if entry.get("kind") != "post":
-                    out.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
+                    out.write(journal_line(entry))
