@@ -222,6 +222,7 @@ class _Run:
         journal = self.collection.journal_path(self.run_id)
         path = self.collection.manifest_path(self.run_id)
         warc_files = sorted({*self.recovered, *warc_files_with_prefix(self.collection.archive_dir, self.warc_prefix)})
+        written = True
         try:
             write_manifest_from_journals(
                 path,
@@ -233,14 +234,15 @@ class _Run:
                 require_unattempted=bool(problems),
             )
         except ManifestWithheld:
+            written = False
             logger.warning(
                 "Not writing manifest %(path)s: a crawl process crashed before the run's work was all journalled",
                 {"path": path},
             )
-        else:
-            logger.info("Wrote manifest %(path)s and indexed %(n)d WARC file(s)", {"path": path, "n": len(warc_files)})
         if warc_files:
             index_collection(self.collection, warc_files)
+        if written:
+            logger.info("Wrote manifest %(path)s and indexed %(n)d WARC file(s)", {"path": path, "n": len(warc_files)})
         return path
 
 
