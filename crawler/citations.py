@@ -68,24 +68,15 @@ class PostDocument:
     citations: list[Citation]
 
 
-def decode_html(body: bytes, content_type: str | None = None) -> str:
-    """Decode an HTML body as a browser would.
+def decode_html(body: bytes, content_type: str | None = None, url: str | None = None) -> str:
+    """Decode an HTML body as a browser would (w3lib's WHATWG encoding sniffing).
 
     BOM first, then the charset of the Content-Type header, then ``<meta charset>``;
-    undeclared bodies are UTF-8 if they decode as such, else windows-1252.
+    undeclared bodies are UTF-8 if they decode as such, else guessed from their bytes and
+    the top-level domain of ``url``, as Firefox does (windows-1252 for most).
     """
-    _, text = html_to_unicode(
-        content_type, body, default_encoding="cp1252", auto_detect_fun=_utf8_or_none
-    )
+    _, text = html_to_unicode(content_type, body, url=url)
     return text
-
-
-def _utf8_or_none(body: bytes) -> str | None:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return "utf-8"
 
 
 def canonical_url(html: str, base_url: str | None = None) -> str | None:

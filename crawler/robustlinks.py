@@ -145,7 +145,7 @@ def write_robust_links(manifest_path: Path, target: Path, replay_base: str) -> l
         if body is None:
             logger.warning("No HTML for post %(source)s: no Robust Links copy", {"source": post.get("source")})
             continue
-        encoding, html = html_to_unicode(None, body, default_encoding="cp1252")
+        encoding, html = html_to_unicode(None, body, url=post.get("url"))
         versions = versions_of(post, manifest["collection"], replay_base)
         annotated, count = annotate_html(html, post.get("url"), versions)
         pages.append((post, annotated.encode(encoding, "xmlcharrefreplace"), count))

@@ -150,7 +150,7 @@ def read_local_post(source: Source, *, base_url: str | None = None) -> LocalPost
         raise SourceError(f"not a local post: {_show(source.location)} is a {source.kind} source")
     data = _read(source.location)
     if source.kind == "html":
-        html = decode_html(data)
+        html = decode_html(data, url=base_url)
         _check_text(html, source.location, "HTML")
         return LocalPost(html, base_url or canonical_url(html))
     try:
