@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -96,10 +98,25 @@ def print_summary(manifest_path: Path, out: Path, collection: str, stream: TextI
     print(f"Index:     {collection_root / 'indexes' / 'index.cdxj'}", file=stream)
     if first_archived is not None:
         citation, capture = first_archived
-        print(f"\nReplay: citearchive replay --out {out}   (landing page on http://127.0.0.1:8080/)", file=stream)
+        replay = f"{as_typed('citearchive')} replay --out {out}"
+        print(f"\nReplay: {replay}   (landing page on http://127.0.0.1:8080/)", file=stream)
         print(f"  an archived copy: {replay_url(collection, capture, citation['url'])}", file=stream)
-        print(f"  or with pywb alone: wayback -d {out}", file=stream)
+        print(f"  or with pywb alone: {as_typed('wayback')} -d {out}", file=stream)
     return tally.code
+
+
+def as_typed(command: str) -> str:
+    """How to type ``command`` (a script of this environment): its bare name when the shell
+    finds this environment's copy (an activated venv, a pip install), else its path (.venv/bin/...)."""
+    script = Path(sys.executable).parent / command
+    found = shutil.which(command)
+    if found is not None and Path(found).resolve() == script.resolve():
+        return command
+    try:
+        relative = os.path.relpath(script)
+    except ValueError:  # another drive (Windows)
+        return str(script)
+    return relative if not relative.startswith("..") else str(script)
 
 
 def _print_post_heading(post: dict[str, Any], stream: TextIO) -> None:

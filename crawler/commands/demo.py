@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from crawler.commands.archive import DEFAULT_COLLECTION
 from crawler.commands.common import add_output_options, check_collection_name, check_output_dir
 
 
@@ -15,7 +16,9 @@ def register(commands: Any) -> None:
         help="archive a bundled sample post whose sources are served on 127.0.0.1",
         description="Serve the bundled sample post and its cited pages on 127.0.0.1 and archive them.",
     )
-    add_output_options(parser, Path("demo-output"), "demo")
+    # The collection every other command defaults to, so `report`, `export` and `recrawl`
+    # find the demo's with --out alone.
+    add_output_options(parser, Path("demo-output"), DEFAULT_COLLECTION)
     parser.add_argument("-v", "--verbose", action="store_true", help="show the crawl log")
     parser.set_defaults(run=run)
 

@@ -16,8 +16,7 @@ logger = logging.getLogger(__name__)
 EXAMPLES = """\
 examples:
   citearchive recrawl --collection citations --out data/
-  # cron, daily at 03:17, then a report whose exit code says whether anything new rotted or drifted:
-  17 3 * * *  citearchive recrawl --out /srv/cites --wait 3600 -q && citearchive report --out /srv/cites -o /srv/cites/report.html
+  citearchive recrawl --out /srv/cites --wait 3600 -q    # from cron: a daily job is in docs/recrawl.md
 
 Unchanged pages are stored as revisit records. The run writes its own manifest; each citation in it
 also carries "rot" (alive, at-risk, dead), "drift" and "best_capture" (its last good copy).

@@ -62,7 +62,7 @@ def test_demo_command_archives_the_sample_post(tmp_path: Path) -> None:
     run = run_cli(["demo", "--out", str(out)], tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.violations == []
-    (path,) = (out / "collections" / "demo" / "manifests").glob("*.json")
+    (path,) = (out / "collections" / "citations" / "manifests").glob("*.json")
     (post,) = json.loads(path.read_text(encoding="utf-8"))["posts"]
     statuses = [c["capture"]["status"] for c in post["citations"]]
     assert statuses.count("failed") == 1 and statuses.count("archived") == len(statuses) - 1
