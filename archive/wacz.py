@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import time
 import zipfile
 from dataclasses import dataclass
@@ -81,22 +82,47 @@ def _main_page(manifests: list[dict[str, Any]]) -> dict[str, str]:
     return {}
 
 
-def _add(archive: zipfile.ZipFile, name: str, source: IO[bytes], compress: int) -> dict[str, Any]:
-    """Copy ``source`` into the zip as ``name`` and describe it as a datapackage resource."""
+def _zip64(size: int, compress: int) -> tuple[bool, int]:
+    """Whether a member of ``size`` bytes needs ZIP64 sizes, and the compression to give it.
+
+    zipfile writes a local header's ZIP64 field when told to (or when ``file_size * 1.05``
+    passes the limit), but the central directory's from the real sizes: forced on a small
+    member, the two disagree, and a reader that takes the data offset from the central
+    directory (ReplayWeb.page's range reader does when its extra field is empty) lands in
+    the local header's ZIP64 field. So decide from the exact size, by zipfile's own limit.
+    """
+    limit = zipfile.ZIP64_LIMIT
+    if compress != zipfile.ZIP_STORED and size <= limit < size + (size >> 10) + 64:
+        # Deflate could grow a member just under the limit past it (zlib's deflateBound).
+        compress = zipfile.ZIP_STORED
+    return size > limit, compress
+
+
+def _add(archive: zipfile.ZipFile, name: str, source: IO[bytes], size: int, compress: int) -> dict[str, Any]:
+    """Copy the ``size`` bytes of ``source`` into the zip as ``name``; describe it as a datapackage resource."""
+    zip64, compress = _zip64(size, compress)
     info = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
     info.compress_type = compress
+    # info.file_size stays 0 so that zipfile's own guess cannot add ZIP64 to the local header only.
     digest = hashlib.sha256()
-    size = 0
-    with archive.open(info, "w", force_zip64=True) as target:
-        while chunk := source.read(CHUNK):
+    left = size
+    with archive.open(info, "w", force_zip64=zip64) as target:
+        while left and (chunk := source.read(min(CHUNK, left))):
             digest.update(chunk)
-            size += len(chunk)
+            left -= len(chunk)
             target.write(chunk)
+    if left or source.read(1):
+        raise WaczError(f"{name} changed size while it was being packaged: export again")
     return {"name": Path(name).name, "path": name, "hash": f"sha256:{digest.hexdigest()}", "bytes": size}
 
 
+def _add_file(archive: zipfile.ZipFile, name: str, path: Path, compress: int) -> dict[str, Any]:
+    with path.open("rb") as source:
+        return _add(archive, name, source, os.fstat(source.fileno()).st_size, compress)
+
+
 def _add_bytes(archive: zipfile.ZipFile, name: str, data: bytes, compress: int) -> dict[str, Any]:
-    return _add(archive, name, io.BytesIO(data), compress)
+    return _add(archive, name, io.BytesIO(data), len(data), compress)
 
 
 def write_wacz(collection: Collection, dest: Path, title: str | None = None) -> WaczSummary:
@@ -111,11 +137,9 @@ def write_wacz(collection: Collection, dest: Path, title: str | None = None) -> 
     try:
         with atomic_open(dest) as handle, zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
             for warc in warcs:
-                with warc.open("rb") as source:
-                    resources.append(_add(archive, f"archive/{warc.name}", source, zipfile.ZIP_STORED))
-            with collection.index_path.open("rb") as index:
-                # CDXJ lines whose "filename" is relative to archive/, as the spec's index.cdx expects.
-                resources.append(_add(archive, "indexes/index.cdx", index, zipfile.ZIP_DEFLATED))
+                resources.append(_add_file(archive, f"archive/{warc.name}", warc, zipfile.ZIP_STORED))
+            # CDXJ lines whose "filename" is relative to archive/, as the spec's index.cdx expects.
+            resources.append(_add_file(archive, "indexes/index.cdx", collection.index_path, zipfile.ZIP_DEFLATED))
             resources.append(_add_bytes(archive, "pages/pages.jsonl", pages_jsonl.encode(), zipfile.ZIP_DEFLATED))
             package = {
                 "profile": "data-package",

@@ -27,14 +27,19 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 @contextmanager
-def chromium() -> Iterator[Any]:
-    """A playwright Browser on /usr/bin/chromium; skips the test when it is not installed."""
+def chromium(proxy: str | None = None) -> Iterator[Any]:
+    """A playwright Browser on /usr/bin/chromium; skips the test when it is not installed.
+
+    With ``proxy`` (``http://127.0.0.1:PORT``) every request not for 127.0.0.1 goes through it,
+    from pages, workers and service workers alike (see tests/refusingproxy.py).
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: run ./scripts/system-packages as root (Debian package chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        args = [*CHROMIUM_ARGS, f"--proxy-server={proxy}", "--proxy-bypass-list=127.0.0.1"] if proxy else CHROMIUM_ARGS
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
         try:
             yield browser
         finally:
