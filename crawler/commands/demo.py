@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from crawler.commands.common import add_output_options, check_collection_name, check_output_dir
+from crawler.commands.common import add_log_options, add_output_options, check_collection_name, check_output_dir, verbosity
 
 
 def register(commands: Any) -> None:
@@ -16,7 +16,7 @@ def register(commands: Any) -> None:
         description="Serve the bundled sample post and its cited pages on 127.0.0.1 and archive them.",
     )
     add_output_options(parser, Path("demo-output"), "demo")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show the crawl log")
+    add_log_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -25,5 +25,4 @@ def run(args: argparse.Namespace) -> int:
 
     check_collection_name(args.collection)
     check_output_dir(args.out)
-    # The summary table is the demo's output: keep the crawl log to warnings.
-    return run_demo(args.out, args.collection, "DEBUG" if args.verbose else "WARNING")
+    return run_demo(args.out, args.collection, verbosity(args))
