@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,15 @@ examples:
   citearchive archive post.html --robust-links post.robust.html --replay-base https://archive.example.org/
   citearchive archive https://blog.example/post/ --processes 2     # two crawl processes, a shard of hosts each
 
+output:
+  stdout: the summary; its last line names the run's log file, OUT/collections/NAME/logs/RUN_ID.log
+  stderr: a progress line on a terminal, then warnings and errors, one line each;
+          -v adds the crawl's whole log (Scrapy's), -q leaves only warnings and errors (no summary)
+
 exit codes:
   0  every citation reached a terminal status (archived, failed, blocked or skipped)
   1  internal error
-  2  bad input: missing or unreadable file, malformed URL, unwritable output directory
+  2  bad input: missing or unreadable file, malformed URL, unwritable output directory, a number out of its range
   3  a post could not be fetched or read (its citations are unknown)
   4  the run ended early (interrupted, disk full): run the same command again to resume
   6  another run holds this collection's lock
@@ -254,7 +260,8 @@ def choose_run(options: Any, *, resume: bool, fresh: bool) -> None:
             raise UsageError("--resume: no interrupted run over these sources in this collection")
         RunRecord.new(options.run_id, options.sources).save(collection)
         return
-    print(f"Resuming the interrupted run {record.run_id} (use --fresh to start a new one)", file=sys.stderr)
+    if options.verbosity != "quiet":
+        print(f"Resuming the interrupted run {record.run_id} (use --fresh to start a new one)", file=sys.stderr)
     options.run_id = record.run_id
     options.overrides["ARCHIVE_RESUME"] = True
     options.overrides["ARCHIVE_RUN_STARTED"] = record.started
@@ -271,16 +278,20 @@ def processes_with_work(args: argparse.Namespace) -> int:
     from crawler.shards import shard_text, useful_processes
     from crawler.sources import load_local_post
 
+    sources = [parse_source(raw) for raw in args.sources]
+    if any(source.kind not in ("html", "markdown") for source in sources):
+        return int(args.processes)
     texts: set[str] = set()
-    for raw in args.sources:
-        source = parse_source(raw)
-        if source.kind not in ("html", "markdown"):
-            return int(args.processes)
-        try:
+    extraction_log = logging.getLogger("crawler.citations")
+    extraction_log.disabled = True  # the crawl reads the posts again, and warns of what they lack then
+    try:
+        for source in sources:
             document = load_local_post(source, base_url=args.base, include_internal=args.include_internal)
-        except SourceError as exc:
-            raise UsageError(str(exc)) from exc
-        texts.update(shard_text(citation.url, citation.key, args.shard_by) for citation in document.citations)
+            texts.update(shard_text(citation.url, citation.key, args.shard_by) for citation in document.citations)
+    except SourceError as exc:
+        raise UsageError(str(exc)) from exc
+    finally:
+        extraction_log.disabled = False
     count = useful_processes(texts, args.processes)
     if count < args.processes and not args.quiet:
         what = {"host": "host", "url": "URL"}[args.shard_by]

@@ -124,5 +124,7 @@ def bounded(dest: str) -> Callable[[str], int | float]:
 
 def help_text(dest: str, what: str, default: object = None) -> str:
     """``what``, its range and its default: ``download timeout per request (0.1 to 3600 seconds; default 30)``."""
+    bound = BOUNDS[dest]
+    why = f": {bound.why}" if bound.why else ""
     tail = "" if default is None else f"; default {default}"
-    return f"{what} ({BOUNDS[dest].range_text}{tail})"
+    return f"{what} ({bound.range_text}{why}{tail})"

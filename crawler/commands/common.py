@@ -92,7 +92,12 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
 
 def fetch_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The fetch options as Scrapy settings (their ranges were checked as they were parsed)."""
-    settings = {"timeout": "DOWNLOAD_TIMEOUT", "max_size": "DOWNLOAD_MAXSIZE", "retries": "RETRY_TIMES", "delay": "DOWNLOAD_DELAY"}
+    settings = {
+        "timeout": "DOWNLOAD_TIMEOUT",
+        "max_size": "DOWNLOAD_MAXSIZE",
+        "retries": "RETRY_TIMES",
+        "delay": "DOWNLOAD_DELAY",
+    }
     overrides: dict[str, Any] = {}
     for attribute, setting in settings.items():
         value = getattr(args, attribute, None)

@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from crawler.commands.common import add_log_options, add_output_options, check_collection_name, check_output_dir, verbosity
+from crawler.commands.common import (
+    add_log_options,
+    add_output_options,
+    check_collection_name,
+    check_output_dir,
+    verbosity,
+)
 
 
 def register(commands: Any) -> None:

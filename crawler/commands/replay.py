@@ -34,7 +34,10 @@ def register(commands: Any) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=bounded("port"), default=8080, help=help_text("port", "landing page port; 0: any free port", 8080)
+        "--port",
+        type=bounded("port"),
+        default=8080,
+        help=help_text("port", "landing page port; 0: any free port", 8080),
     )
     parser.add_argument("--archive-host", metavar="HOST", help="address of the archive origin (default: --host)")
     parser.add_argument(

@@ -116,6 +116,9 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         return shard is None or shard.owns(url, key)
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.shard is not None and not self.shard.owns_posts:
+            # Every crawl process reads the posts; the one owning them (shard 0) warns of what they lack.
+            logging.getLogger("crawler.citations").disabled = True
         resumed = await self._resume_state()
         for raw in self.sources:
             try:

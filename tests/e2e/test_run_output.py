@@ -133,13 +133,20 @@ def test_quiet_prints_nothing_when_all_is_well(post: str, tmp_path: Path) -> Non
     assert "Spider opened" in log
 
 
-def test_warnings_reach_a_non_terminal_one_line_each(mocksite: Any, tmp_path: Path) -> None:
-    """CI logs get citearchive's warnings: a local post with no base URL drops its relative link."""
-    source = write_post(tmp_path / "post.html", [f"{mocksite.sites}/pages/plain.html"], '<a href="/about">about</a>')
-    run, collection = archive(source, tmp_path, "--allow-private")
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_warnings_reach_a_non_terminal_one_line_each(processes: str, mocksite: Any, tmp_path: Path) -> None:
+    """CI logs get citearchive's warnings, once: a local post with no base URL drops its relative link."""
+    port = mocksite.sites.rsplit(":", 1)[1]
+    urls = [f"{mocksite.sites}/pages/plain.html", f"http://localhost:{port}/pages/plain.html"]  # two hosts
+    source = write_post(tmp_path / "post.html", urls, '<a href="/about">about</a>')
+    run, collection = archive(source, tmp_path, "--allow-private", "--processes", processes)
     assert run.returncode == 0, run.stderr[-3000:]
-    (line,) = run.stderr.splitlines()
-    assert line.startswith("citearchive: warning: Dropped 1 relative link(s): no base URL"), line
+    lines = run.stderr.splitlines()
+    if processes == "2":  # each process reads the post; the one owning the posts warns
+        assert "2 crawl processes sharded by host" in lines.pop(0)
+    (line,) = lines
+    prefix = "[p0] " if processes == "2" else ""
+    assert line.startswith(f"{prefix}citearchive: warning: Dropped 1 relative link(s): no base URL"), line
     log, _ = run_log(collection)
     assert "[crawler.citations] WARNING: Dropped 1 relative link(s)" in log
 
