@@ -116,7 +116,9 @@ def install_run_log(settings: BaseSettings, verbosity: Verbosity, part: str = ""
     """Put the run's log file and the terminal on the root logger, replacing any this function put there.
 
     ``part`` (``p1``) starts each line a crawl process of ``archive --processes`` writes to the
-    file; its terminal lines get the same prefix from the parent that relays them.
+    file; its terminal lines get the same prefix from the parent that relays them. Call it
+    before ``CrawlerProcess()``, so the file has Scrapy's first lines: its configure_logging
+    (dictConfig) closes every handler, and the file, opened for appending, reopens on the next line.
     """
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, (RunLogFile, TerminalHandler))]:
