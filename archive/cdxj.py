@@ -5,11 +5,17 @@ from __future__ import annotations
 import heapq
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import surt
-from cdxj_indexer.main import CDXJIndexer
+
+with warnings.catch_warnings():
+    # cdxj-indexer imports pyamf (for AMF POST bodies), which imports setuptools' pkg_resources:
+    # its deprecation warning would be every run's first line on stderr, and says nothing to a user.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    from cdxj_indexer.main import CDXJIndexer
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeadersParserException

@@ -8,7 +8,7 @@ from pathlib import Path
 
 @dataclass(frozen=True, slots=True)
 class Collection:
-    """``OUT/collections/NAME/{archive,indexes,manifests}``."""
+    """``OUT/collections/NAME/{archive,indexes,manifests,logs}``."""
 
     out: Path
     name: str
@@ -34,6 +34,14 @@ class Collection:
 
     def journal_path(self, run_id: str) -> Path:
         return self.manifests_dir / f"{run_id}.journal.jsonl"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    def log_path(self, run_id: str) -> Path:
+        """The run's log: every log line of its crawl (Scrapy's among them) and of the stages after it."""
+        return self.logs_dir / f"{run_id}.log"
 
     def create(self) -> None:
         for directory in (self.archive_dir, self.index_path.parent, self.manifests_dir):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
+from typing import NoReturn
 
 from archive.exceptions import ArchiveError, LockedError
 from crawler.commands import archive, demo, enqueue, export, finalize, recrawl, replay, report, worker
@@ -15,8 +17,19 @@ from crawler.exitcodes import EXIT_INTERNAL, EXIT_LOCKED, EXIT_USAGE
 COMMANDS = (archive, demo, replay, export, recrawl, report, enqueue, worker, finalize, robustlinks)
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors on one line, with exit code 2 (its subcommands' parsers are of this class too)."""
+
+    # "argument --timeout: --timeout must be ...": the range's message names its option already.
+    _REDUNDANT = re.compile(r"^argument [^ ]+: (?=-)")
+
+    def error(self, message: str) -> NoReturn:
+        message = self._REDUNDANT.sub("", message)
+        self.exit(EXIT_USAGE, f"citearchive: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="citearchive",
         description="Archive the sources a post cites as replayable WARC snapshots.",
     )

@@ -114,7 +114,11 @@ def _crawl(options: CrawlOptions, shard: Shard) -> int:
 
     from crawler.spiders.citations import CitationsSpider
 
-    process = CrawlerProcess(shard_settings(options, shard))
+    from crawler.runlog import install_run_log
+
+    settings = shard_settings(options, shard)
+    install_run_log(settings, options.verbosity, part=shard.part)  # the run's log file; stderr: the parent relays it
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(CitationsSpider)
     process.crawl(crawler)
     process.start()

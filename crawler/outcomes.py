@@ -95,16 +95,25 @@ def _cause_text(exc: BaseException | None) -> str:
     return str(exc).rstrip(". ") if exc is not None else ""
 
 
+def _said(what: str, detail: str) -> str:
+    """``what: detail``, unless the detail says ``what`` already (Scrapy's CannotResolveHostError does)."""
+    if not detail:
+        return what
+    if detail.lower().startswith(what.lower()):
+        return what + detail[len(what) :]  # the reason starts as archive.rot expects, whatever the case
+    return f"{what}: {detail}"
+
+
 def describe_failure(failure: Failure) -> str:
     """One line saying why a fetch produced no usable response."""
     exc = failure.value
     detail = _cause_text(exc)
     if isinstance(exc, (CannotResolveHostError, net_error.DNSLookupError)):
-        return f"DNS lookup failed: {detail}"
+        return _said("DNS lookup failed", detail)
     if isinstance(exc, (DownloadConnectionRefusedError, net_error.ConnectionRefusedError)):
         return "connection refused"
     if isinstance(exc, (DownloadTimeoutError, net_error.TimeoutError, net_error.TCPTimedOutError)):
-        return f"timed out: {detail}"
+        return _said("timed out", detail)
     if isinstance(exc, DownloadCancelledError):
         # Scrapy cancels a download whose body grows past DOWNLOAD_MAXSIZE.
         return f"too large: {detail or 'the body grew past the size cap'} (raise --max-size to archive it)"
@@ -117,7 +126,7 @@ def describe_failure(failure: Failure) -> str:
     if isinstance(exc, ResponseDataLossError):
         return f"the response was cut short: {detail}".rstrip(": ")
     if isinstance(exc, (DownloadFailedError, ResponseNeverReceived, ResponseFailed, net_error.ConnectionLost)):
-        return f"the connection failed: {detail}"
+        return _said("the connection failed", detail)
     if isinstance(exc, ValueError):
         return f"invalid URL or response: {detail}"
     if isinstance(exc, IgnoreRequest) and not detail:

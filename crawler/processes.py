@@ -329,7 +329,11 @@ def _remove_empty_tree(root: Path) -> None:
 
 
 def _log_to_stderr(options: CrawlOptions) -> None:
-    """This process's own log lines (the merge, the render phase), formatted as the crawl's."""
+    """This process's own log lines (the merge, the render phase): to the run's log file and the terminal."""
     from scrapy.utils.log import configure_logging
 
-    configure_logging(build_settings(options))
+    from crawler.runlog import install_run_log
+
+    settings = build_settings(options)
+    configure_logging(settings)  # warnings and Twisted through logging; no root handler (LOG_INSTALL_ROOT_HANDLER)
+    install_run_log(settings, options.verbosity)

@@ -13,6 +13,7 @@ from scrapy.settings import Settings
 
 from archive.collection import Collection
 from crawler.runid import new_run_id
+from crawler.runlog import Verbosity, install_run_log, log_settings
 from crawler.spiders.citations import CitationsSpider
 
 
@@ -27,7 +28,7 @@ class CrawlOptions:
     run_id: str = field(default_factory=new_run_id)
     overrides: dict[str, Any] = field(default_factory=dict)
     trusted_hosts: list[str] = field(default_factory=list)
-    log_level: str = "INFO"
+    verbosity: Verbosity = "default"  # -q, neither, -v: what reaches the terminal (crawler/runlog.py)
     progress: bool = False
 
 
@@ -54,7 +55,7 @@ def build_settings(options: CrawlOptions) -> Settings:
             "ARCHIVE_INCLUDE_INTERNAL": options.include_internal,
             "ARCHIVE_TRUSTED_HOSTS": [*proxy_hosts(), *options.trusted_hosts],
             "ARCHIVE_PROGRESS": options.progress,
-            "LOG_LEVEL": options.log_level,
+            **log_settings(options.out, options.collection, options.run_id, options.verbosity),
             **options.overrides,
         },
         priority="cmdline",
@@ -69,7 +70,9 @@ def run_crawl(options: CrawlOptions) -> Path:
     which Scrapy closes the spider and the manifest is still compiled). Call
     it once per process: a Twisted reactor cannot be restarted.
     """
-    process = CrawlerProcess(build_settings(options))
+    settings = build_settings(options)
+    install_run_log(settings, options.verbosity)
+    process = CrawlerProcess(settings)
     process.crawl(CitationsSpider)
     process.start()
     return Collection(options.out, options.collection).manifest_path(options.run_id)

@@ -67,6 +67,9 @@ DOWNLOAD_FAIL_ON_DATALOSS = False
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A citation that failed every attempt is an outcome (in the manifest and the summary), not an
+# error of the run: Scrapy's "Gave up retrying" line is a warning, kept in the log file.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 
 # No listening consoles in an unattended archiver.
 TELNETCONSOLE_ENABLED = False

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from scrapy.settings import BaseSettings
 
-__all__ = ["SHARD_BY", "STAGING_DIR", "Shard", "run_warc_prefix", "shard_of", "shard_text"]
+__all__ = ["SHARD_BY", "STAGING_DIR", "Shard", "run_warc_prefix", "shard_of", "shard_text", "useful_processes"]
 
 #: What a citation is sharded by: its host (so one process holds a host's politeness limits) or its URL.
 SHARD_BY = ("host", "url")
@@ -21,8 +23,26 @@ STAGING_DIR = "processes"
 
 def shard_of(text: str, count: int) -> int:
     """A stable shard number of ``text`` in ``range(count)`` (SHA-1, not Python's per-process ``hash``)."""
+    return _digest(text) % count
+
+
+def _digest(text: str) -> int:
     digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
-    return int.from_bytes(digest[:8], "big") % count
+    return int.from_bytes(digest[:8], "big")
+
+
+def useful_processes(texts: Iterable[str], count: int) -> int:
+    """The most crawl processes, up to ``count``, none of which would have no citation to request.
+
+    ``texts`` are the citations' :func:`shard_text`. With N processes each requests the
+    citations of its shard; shard 0 also archives the posts, so it has work even with no
+    citation. 0 or 1 means one process: the crawl needs no other.
+    """
+    digests = {_digest(text) for text in texts}
+    n = min(count, len(digests))
+    while n > 1 and not {digest % n for digest in digests} >= set(range(1, n)):
+        n -= 1
+    return max(n, 1)
 
 
 def shard_text(url: str, key: str, by: str) -> str:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from twisted.internet.interfaces import IAddress, IHostResolution
     from twisted.internet.base import ReactorBase
+    from twisted.python.failure import Failure
     from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,28 @@ class _FilteringReceiver:
         self._receiver.resolutionComplete()
 
 
+class _LookupFailures:
+    """A twisted.names client whose failed lookups are :class:`DNSLookupError`, as the system resolver's are.
+
+    It fails with DNSNameError (NXDOMAIN), DNSServerError, a timeout...;
+    SimpleResolverComplexifier passes a DNSLookupError on as "no address" and
+    logs anything else as a critical error with its traceback, on stderr too.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = (1, 3, 11, 45)) -> Any:  # noqa: N802 - Twisted's name
+        from twisted.internet.error import DNSLookupError
+
+        def as_lookup_error(failure: Failure) -> Failure:
+            if isinstance(failure.value, DNSLookupError):
+                return failure
+            raise DNSLookupError(f"{name}: {failure.getErrorMessage()}") from failure.value
+
+        return self.client.getHostByName(name, timeout).addErrback(as_lookup_error)
+
+
 def is_localhost_name(host: str) -> bool:
     """``localhost`` and every name under ``.localhost`` are loopback (RFC 6761, section 6.3)."""
     host = host.lower().rstrip(".")
@@ -174,7 +197,8 @@ class GuardedResolver(CachingHostnameResolver):
             from twisted.names.client import Resolver
 
             dns_client: Any = Resolver(servers=list(nameservers), reactor=reactor)  # type: ignore[no-untyped-call]
-            complexified: Any = SimpleResolverComplexifier(dns_client)
+            names_client: Any = _LookupFailures(dns_client)
+            complexified: Any = SimpleResolverComplexifier(names_client)
             self.original_resolver = complexified
         self._refusals: dict[str, str] = {}
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from archive.collection import Collection
 from archive.manifestread import ManifestReadError, iter_manifest
 from crawler.exitcodes import EXIT_INCOMPLETE, EXIT_OK, EXIT_POST_FAILED
 
@@ -62,6 +63,11 @@ def replay_url(collection: str, capture: dict[str, Any], url: str) -> str:
     return f"http://127.0.0.1:8081/{collection}/{capture['timestamp']}/{url}"
 
 
+def summarize(manifest_path: Path, out: Path, collection: str, *, quiet: bool = False) -> int:
+    """The run's exit code, after its summary unless ``quiet`` (``-q``: only warnings and errors are printed)."""
+    return exit_code_for(manifest_path) if quiet else print_summary(manifest_path, out, collection)
+
+
 def print_summary(manifest_path: Path, out: Path, collection: str, stream: TextIO | None = None) -> int:
     """Print the run's table and where its files are; return its exit code (:func:`exit_code_for`), from one read."""
     stream = stream or sys.stdout
@@ -89,6 +95,7 @@ def print_summary(manifest_path: Path, out: Path, collection: str, stream: TextI
             " run the same command again to resume.",
             file=stream,
         )
+        _print_log_line(Collection(out, collection).log_path(manifest_path.stem), stream)
         return EXIT_INCOMPLETE
     totals = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no citations"
     print(f"\nCitations: {totals}", file=stream)
@@ -102,6 +109,7 @@ def print_summary(manifest_path: Path, out: Path, collection: str, stream: TextI
         print(f"\nReplay: {replay}   (landing page on http://127.0.0.1:8080/)", file=stream)
         print(f"  an archived copy: {replay_url(collection, capture, citation['url'])}", file=stream)
         print(f"  or with pywb alone: {as_typed('wayback')} -d {out}", file=stream)
+    _print_log_line(Collection(out, collection).log_path(manifest_path.stem), stream)
     return tally.code
 
 
@@ -117,6 +125,12 @@ def as_typed(command: str) -> str:
     except ValueError:  # another drive (Windows)
         return str(script)
     return relative if not relative.startswith("..") else str(script)
+
+
+def _print_log_line(log: Path, stream: TextIO) -> None:
+    """Where the run's full log is (crawler/runlog.py), the summary's last line."""
+    if log.is_file():
+        print(f"\nLog:       {log}  (the crawl's full log; -v also shows it as it runs)", file=stream)
 
 
 def _print_post_heading(post: dict[str, Any], stream: TextIO) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
+from crawler.commands.bounds import bounded, help_text
 from crawler.commands.common import (
     add_fetch_options,
     fetch_overrides,
@@ -15,7 +17,7 @@ from crawler.commands.common import (
     add_output_options,
     check_collection_name,
     check_output_dir,
-    log_level,
+    verbosity,
 )
 from crawler.commands.robustlinks import add_robust_link_options, check_robust_link_options
 from crawler.commands.robustlinks import write as write_robust_links
@@ -35,10 +37,15 @@ examples:
   citearchive archive post.html --robust-links post.robust.html --replay-base https://archive.example.org/
   citearchive archive https://blog.example/post/ --processes 2     # two crawl processes, a shard of hosts each
 
+output:
+  stdout: the summary; its last line names the run's log file, OUT/collections/NAME/logs/RUN_ID.log
+  stderr: a progress line on a terminal, then warnings and errors, one line each;
+          -v adds the crawl's whole log (Scrapy's), -q leaves only warnings and errors (no summary)
+
 exit codes:
   0  every citation reached a terminal status (archived, failed, blocked or skipped)
   1  internal error
-  2  bad input: missing or unreadable file, malformed URL, unwritable output directory
+  2  bad input: missing or unreadable file, malformed URL, unwritable output directory, a number out of its range
   3  a post could not be fetched or read (its citations are unknown)
   4  the run ended early (interrupted, disk full): run the same command again to resume
   6  another run holds this collection's lock
@@ -74,9 +81,11 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--retry-after-max",
-        type=float,
+        type=bounded("retry_after_max"),
         metavar="SECONDS",
-        help="longest Retry-After (429/503) honoured before a retry; longer ones wait this long (default 30)",
+        help=help_text(
+            "retry_after_max", "longest Retry-After (429/503) honoured before a retry; longer ones wait this long", 30
+        ),
     )
     parser.add_argument(
         "--autothrottle",
@@ -127,11 +136,16 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--processes",
-        type=int,
+        type=bounded("processes"),
         default=1,
         metavar="N",
-        help="crawl with N processes, each requesting its shard of the citations, merged into one run "
-        "(default 1); see docs/performance.md, 'Multi-process mode'",
+        help=help_text(
+            "processes",
+            "crawl with N processes, each requesting its shard of the citations, merged into one run; "
+            "never more than the shards with citations when the posts are local files",
+            1,
+        )
+        + "; see docs/performance.md, 'Multi-process mode'",
     )
     parser.add_argument(
         "--shard-by",
@@ -213,8 +227,6 @@ def politeness_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["ARCHIVE_ROBOTS"] = args.robots
     cap = getattr(args, "retry_after_max", None)
     if cap is not None:
-        if cap < 0:
-            raise UsageError("--retry-after-max must be 0 or more seconds")
         overrides["ARCHIVE_RETRY_AFTER_MAX"] = cap
     if getattr(args, "autothrottle", False):
         overrides["AUTOTHROTTLE_ENABLED"] = True
@@ -248,23 +260,57 @@ def choose_run(options: Any, *, resume: bool, fresh: bool) -> None:
             raise UsageError("--resume: no interrupted run over these sources in this collection")
         RunRecord.new(options.run_id, options.sources).save(collection)
         return
-    print(f"Resuming the interrupted run {record.run_id} (use --fresh to start a new one)", file=sys.stderr)
+    if options.verbosity != "quiet":
+        print(f"Resuming the interrupted run {record.run_id} (use --fresh to start a new one)", file=sys.stderr)
     options.run_id = record.run_id
     options.overrides["ARCHIVE_RESUME"] = True
     options.overrides["ARCHIVE_RUN_STARTED"] = record.started
 
 
+def processes_with_work(args: argparse.Namespace) -> int:
+    """``--processes``, or fewer when the citations (known here when every post is a local file) span fewer shards.
+
+    A URL post is read by the crawl itself: its citations, and so the shards with
+    work, are known only then, and ``--processes`` is taken as given.
+    """
+    if args.processes == 1:
+        return 1
+    from crawler.shards import shard_text, useful_processes
+    from crawler.sources import load_local_post
+
+    sources = [parse_source(raw) for raw in args.sources]
+    if any(source.kind not in ("html", "markdown") for source in sources):
+        return int(args.processes)
+    texts: set[str] = set()
+    extraction_log = logging.getLogger("crawler.citations")
+    extraction_log.disabled = True  # the crawl reads the posts again, and warns of what they lack then
+    try:
+        for source in sources:
+            document = load_local_post(source, base_url=args.base, include_internal=args.include_internal)
+            texts.update(shard_text(citation.url, citation.key, args.shard_by) for citation in document.citations)
+    except SourceError as exc:
+        raise UsageError(str(exc)) from exc
+    finally:
+        extraction_log.disabled = False
+    count = useful_processes(texts, args.processes)
+    if count < args.processes and not args.quiet:
+        what = {"host": "host", "url": "URL"}[args.shard_by]
+        span = f"{len(texts)} {what}{'' if len(texts) == 1 else 's'}" if texts else f"no {what}"
+        how = "the crawl runs in this process" if count == 1 else f"{count} crawl processes"
+        print(f"citearchive: --processes {args.processes}: the posts cite {span}, so {how}", file=sys.stderr)
+    return count
+
+
 def run(args: argparse.Namespace) -> int:
     from crawler.runner import CrawlOptions, run_crawl
-    from crawler.summary import print_summary
+    from crawler.summary import summarize
 
     check_collection_name(args.collection)
-    if args.processes < 1:
-        raise UsageError("--processes must be 1 or more")
     expand_source_lists(args)
     check_robust_link_options(args)
     check_sources(args.sources, args.base)
     overrides = crawl_overrides(args)
+    processes = processes_with_work(args)
     check_output_dir(args.out)
     interactive = sys.stderr.isatty()
     options = CrawlOptions(
@@ -276,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
         include_internal=args.include_internal,
         overrides=overrides,
         trusted_hosts=list(args.trust_host),
-        log_level=log_level(args, interactive),
+        verbosity=verbosity(args),
         progress=interactive and not args.quiet,
     )
     from crawler.commands.locking import hold_collection_lock
@@ -285,10 +331,10 @@ def run(args: argparse.Namespace) -> int:
     crashed: list[str] = []
     with hold_collection_lock(options.out, options.collection):
         choose_run(options, resume=args.resume, fresh=args.fresh)
-        if args.processes > 1:
+        if processes > 1:
             from crawler.processes import run_processes
 
-            outcome = run_processes(options, args.processes, args.shard_by)
+            outcome = run_processes(options, processes, args.shard_by)
             manifest_path, crashed = outcome.manifest_path, outcome.problems
         else:
             if options.overrides.get("ARCHIVE_RESUME"):
@@ -297,10 +343,11 @@ def run(args: argparse.Namespace) -> int:
                 gather_leftovers(options)  # an earlier attempt may have run with --processes
             manifest_path = run_crawl(options)
         render_ok = render_after_crawl(options, manifest_path)
-    code = print_summary(manifest_path, options.out, options.collection)
+    code = summarize(manifest_path, options.out, options.collection, quiet=args.quiet)
     if args.robust_links is not None and manifest_path.is_file():
         for path in write_robust_links(manifest_path, args):
-            print(f"Robust Links: {path}")
+            if not args.quiet:
+                print(f"Robust Links: {path}")
     from crawler.exitcodes import EXIT_INCOMPLETE
 
     if crashed:  # a crawl process died (reported as it happened): the run is incomplete

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from crawler.commands.bounds import bounded, help_text
+
+if TYPE_CHECKING:
+    from crawler.runlog import Verbosity
 
 
 class UsageError(Exception):
@@ -21,8 +25,17 @@ def add_output_options(parser: argparse.ArgumentParser, default_out: Path, defau
 
 
 def add_log_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every request (DEBUG)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    """``-v``/``-q``: what reaches the terminal; the run's log file (logs/RUN_ID.log) always has it all."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show the crawl's log here too (Scrapy's, every request: DEBUG, also in the log file)",
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="print only warnings and errors: no progress line, no summary"
+    )
 
 
 def check_output_dir(out: Path) -> None:
@@ -40,12 +53,10 @@ def check_collection_name(name: str) -> None:
         raise UsageError(f"invalid collection name {name!r}: use letters, digits, '-' or '_'")
 
 
-def log_level(args: argparse.Namespace, interactive: bool) -> str:
-    if args.verbose:
-        return "DEBUG"
-    if args.quiet or interactive:
-        return "WARNING"
-    return "INFO"
+def verbosity(args: argparse.Namespace) -> Verbosity:
+    if getattr(args, "verbose", False):
+        return "verbose"
+    return "quiet" if getattr(args, "quiet", False) else "default"
 
 
 def add_fetch_options(parser: argparse.ArgumentParser) -> None:
@@ -55,31 +66,43 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let the crawler fetch loopback and private addresses (off by default: SSRF guard)",
     )
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="download timeout per request (default 30)")
-    parser.add_argument("--max-size", type=float, metavar="MIB", help="largest response to archive, in MiB (default 50)")
-    parser.add_argument("--user-agent", metavar="UA", help="User-Agent header to send")
-    parser.add_argument("--retries", type=int, metavar="N", help="retries on 5xx and timeouts (default 2)")
     parser.add_argument(
-        "--delay", type=float, metavar="SECONDS", help="pause between requests to the same host (default 0.25)"
+        "--timeout",
+        type=bounded("timeout"),
+        metavar="SECONDS",
+        help=help_text("timeout", "download timeout per request", 30),
+    )
+    parser.add_argument(
+        "--max-size",
+        type=bounded("max_size"),
+        metavar="MIB",
+        help=help_text("max_size", "largest response to archive", 50),
+    )
+    parser.add_argument("--user-agent", metavar="UA", help="User-Agent header to send")
+    parser.add_argument(
+        "--retries", type=bounded("retries"), metavar="N", help=help_text("retries", "retries on 5xx and timeouts", 2)
+    )
+    parser.add_argument(
+        "--delay",
+        type=bounded("delay"),
+        metavar="SECONDS",
+        help=help_text("delay", "pause between requests to the same host", 0.25),
     )
 
 
 def fetch_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The fetch options as Scrapy settings; a bad value is a usage error."""
-    checks: tuple[tuple[str, str, Callable[[float], bool], str], ...] = (
-        ("timeout", "DOWNLOAD_TIMEOUT", lambda v: v > 0, "--timeout must be a positive number of seconds"),
-        ("max_size", "DOWNLOAD_MAXSIZE", lambda v: v > 0, "--max-size must be a positive number of MiB"),
-        ("retries", "RETRY_TIMES", lambda v: v >= 0, "--retries must be 0 or more"),
-        ("delay", "DOWNLOAD_DELAY", lambda v: v >= 0, "--delay must be 0 or more seconds"),
-    )
+    """The fetch options as Scrapy settings (their ranges were checked as they were parsed)."""
+    settings = {
+        "timeout": "DOWNLOAD_TIMEOUT",
+        "max_size": "DOWNLOAD_MAXSIZE",
+        "retries": "RETRY_TIMES",
+        "delay": "DOWNLOAD_DELAY",
+    }
     overrides: dict[str, Any] = {}
-    for attribute, setting, valid, message in checks:
+    for attribute, setting in settings.items():
         value = getattr(args, attribute, None)
-        if value is None:
-            continue
-        if not valid(value):
-            raise UsageError(message)
-        overrides[setting] = int(value * 1024 * 1024) if attribute == "max_size" else value
+        if value is not None:
+            overrides[setting] = max(1, int(value * 1024 * 1024)) if attribute == "max_size" else value
     if getattr(args, "user_agent", None):
         overrides["USER_AGENT"] = args.user_agent
     return overrides

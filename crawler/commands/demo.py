@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from crawler.commands.archive import DEFAULT_COLLECTION
-from crawler.commands.common import add_output_options, check_collection_name, check_output_dir
+from crawler.commands.common import (
+    add_log_options,
+    add_output_options,
+    check_collection_name,
+    check_output_dir,
+    verbosity,
+)
 
 
 def register(commands: Any) -> None:
@@ -19,7 +25,7 @@ def register(commands: Any) -> None:
     # The collection every other command defaults to, so `report`, `export` and `recrawl`
     # find the demo's with --out alone.
     add_output_options(parser, Path("demo-output"), DEFAULT_COLLECTION)
-    parser.add_argument("-v", "--verbose", action="store_true", help="show the crawl log")
+    add_log_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -28,5 +34,4 @@ def run(args: argparse.Namespace) -> int:
 
     check_collection_name(args.collection)
     check_output_dir(args.out)
-    # The summary table is the demo's output: keep the crawl log to warnings.
-    return run_demo(args.out, args.collection, "DEBUG" if args.verbose else "WARNING")
+    return run_demo(args.out, args.collection, verbosity(args))

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler.commands.archive import DEFAULT_OUT
-from crawler.commands.common import UsageError, check_output_dir
+from crawler.commands.bounds import bounded, help_text
+from crawler.commands.common import add_log_options, check_output_dir, verbosity
 from crawler.exitcodes import EXIT_INCOMPLETE
 
 EXAMPLES = """\
@@ -35,8 +36,13 @@ def register(commands: Any) -> None:
     parser.add_argument("--redis", required=True, metavar="URL", help="the run's Redis, redis://HOST:PORT/DB")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     parser.add_argument(
-        "--wait", type=float, default=0, metavar="SECONDS", help="wait this long for workers to finish (default 0)"
+        "--wait",
+        type=bounded("wait"),
+        default=0,
+        metavar="SECONDS",
+        help=help_text("wait", "wait this long for workers to finish", 0),
     )
+    add_log_options(parser)
     parser.add_argument("--keep", action="store_true", help="keep the run in Redis after writing its manifest")
     parser.set_defaults(run=run)
 
@@ -47,13 +53,12 @@ def run(args: argparse.Namespace) -> int:
     require_distributed()
     from crawler.distributed import state
     from crawler.distributed.finalize import finalize_run
-    from crawler.summary import print_summary
+    from crawler.summary import summarize
 
-    if args.wait < 0:
-        raise UsageError("--wait must be 0 or more seconds")
     check_output_dir(args.out)
     client = state.connect(args.redis)
     run_info = state.require_run(client, args.redis)
+    log_run(args, run_info.collection, run_info.run_id)
     deadline = time.monotonic() + args.wait
     while True:
         live, queued = state.live_workers(client, run_info), state.queued(client, run_info)
@@ -77,4 +82,13 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INCOMPLETE
     if not args.keep:
         state.end_run(client, run_info)
-    return print_summary(result.manifest_path, args.out, run_info.collection)
+    return summarize(result.manifest_path, args.out, run_info.collection, quiet=args.quiet)
+
+
+def log_run(args: argparse.Namespace, collection: str, run_id: str) -> None:
+    """Finalize's log lines go to the run's log file (OUT/collections/NAME/logs/RUN_ID.log) and the terminal."""
+    from scrapy.settings import Settings
+
+    from crawler.runlog import install_run_log, log_settings
+
+    install_run_log(Settings(log_settings(args.out, collection, run_id, verbosity(args))), verbosity(args))

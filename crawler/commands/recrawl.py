@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from crawler.commands.archive import DEFAULT_COLLECTION, DEFAULT_OUT, crawl_overrides
-from crawler.commands.common import UsageError, add_log_options, add_output_options, check_collection_name, log_level
+from crawler.commands.bounds import bounded, help_text
+from crawler.commands.common import (
+    UsageError,
+    add_fetch_options,
+    add_log_options,
+    add_output_options,
+    check_collection_name,
+    verbosity,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +44,15 @@ def register(commands: Any) -> None:
     )
     add_output_options(parser, DEFAULT_OUT, DEFAULT_COLLECTION)
     add_log_options(parser)
-    parser.add_argument("--allow-private", action="store_true", help="let the crawler fetch loopback and private addresses")
     parser.add_argument("--include-internal", action="store_true", help="also archive links to the post's own site")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="download timeout per request (default 30)")
-    parser.add_argument("--max-size", type=float, metavar="MIB", help="largest response to archive, in MiB (default 50)")
-    parser.add_argument("--user-agent", metavar="UA", help="User-Agent header to send")
-    parser.add_argument("--retries", type=int, metavar="N", help="retries on 5xx and timeouts (default 2)")
-    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                        help="wait this long for a running crawl of the collection to finish (default: fail at once)")
+    add_fetch_options(parser)
+    parser.add_argument(
+        "--wait",
+        type=bounded("wait"),
+        default=0.0,
+        metavar="SECONDS",
+        help=help_text("wait", "wait this long for a running crawl of the collection to finish", "0: fail at once"),
+    )
     parser.set_defaults(run=run)
 
 
@@ -85,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from crawler.annotate import annotate_manifest
     from crawler.commands.locking import hold_collection_lock
     from crawler.runner import CrawlOptions, run_crawl
-    from crawler.summary import exit_code_for, print_summary
+    from crawler.summary import summarize
 
     check_collection_name(args.collection)
     collection = Collection(args.out, args.collection)
@@ -106,12 +115,11 @@ def run(args: argparse.Namespace) -> int:
         base_url=base,
         include_internal=args.include_internal,
         overrides=overrides,
-        log_level=log_level(args, interactive),
+        verbosity=verbosity(args),
         progress=interactive and not args.quiet,
     )
     with hold_collection_lock(args.out, args.collection, wait=args.wait):
         manifest_path = run_crawl(options)
         if manifest_path.exists():
             annotate_manifest(collection, manifest_path)
-    print_summary(manifest_path, options.out, options.collection)
-    return exit_code_for(manifest_path)
+    return summarize(manifest_path, options.out, options.collection, quiet=args.quiet)

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from crawler.commands.bounds import bounded, help_text
 from crawler.commands.common import UsageError
 
 DEFAULT_OUT = Path("citearchive-data")
@@ -32,30 +33,33 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="landing page port (default 8080; 0: any free port)")
+    parser.add_argument(
+        "--port",
+        type=bounded("port"),
+        default=8080,
+        help=help_text("port", "landing page port; 0: any free port", 8080),
+    )
     parser.add_argument("--archive-host", metavar="HOST", help="address of the archive origin (default: --host)")
     parser.add_argument(
-        "--archive-port", type=int, metavar="PORT", help="archive origin port (default PORT+1; any free port with --port 0)"
+        "--archive-port",
+        type=bounded("archive_port"),
+        metavar="PORT",
+        help=help_text("archive_port", "archive origin port; any free port with --port 0", "PORT+1"),
     )
     parser.add_argument(
-        "--max-decoded", type=float, metavar="MIB", default=64, help="most MiB of one body decoded in replay (default 64)"
+        "--max-decoded",
+        type=bounded("max_decoded"),
+        metavar="MIB",
+        default=64,
+        help=help_text("max_decoded", "most of one body decoded in replay", 64),
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no access log")
     parser.set_defaults(run=run)
 
 
-def check_port(value: int | None, name: str) -> None:
-    if value is not None and not 0 <= value <= 65535:
-        raise UsageError(f"{name} must be between 0 and 65535")
-
-
 def run(args: argparse.Namespace) -> int:
-    check_port(args.port, "--port")
-    check_port(args.archive_port, "--archive-port")
     if args.port and args.archive_port is None and args.port == 65535:
         raise UsageError("--port 65535 leaves no PORT+1 for the archive origin: give --archive-port")
-    if args.max_decoded <= 0:
-        raise UsageError("--max-decoded must be a positive number of MiB")
     collections = args.out / "collections"
     if not collections.is_dir():
         raise UsageError(f"no collections in {str(args.out)!r}: run `citearchive archive ... --out {args.out}` first")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.commands.archive import DEFAULT_COLLECTION, DEFAULT_OUT
+from crawler.commands.bounds import bounded, help_text
 from crawler.commands.common import UsageError, add_output_options, check_collection_name
 
 EXAMPLES = """\
@@ -36,11 +37,18 @@ def register(commands: Any) -> None:
     add_output_options(parser, DEFAULT_OUT, DEFAULT_COLLECTION)
     parser.add_argument("--format", choices=("html", "json"), default="html", help="output format (default html)")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here instead of standard output")
-    parser.add_argument("--failures", type=int, default=3, metavar="N", help="failures in a row before dead (default 3)")
-    parser.add_argument("--min-days", type=float, default=3.0, metavar="D",
-                        help="days those failures must span before dead (default 3)")
-    parser.add_argument("--drift-threshold", type=float, default=0.2, metavar="X",
-                        help="flag drift when more than this share of the text changed (default 0.2)")
+    parser.add_argument(
+        "--failures", type=bounded("failures"), default=3, metavar="N",
+        help=help_text("failures", "failures in a row before dead", 3),
+    )
+    parser.add_argument(
+        "--min-days", type=bounded("min_days"), default=3.0, metavar="D",
+        help=help_text("min_days", "days those failures must span before dead", 3),
+    )
+    parser.add_argument(
+        "--drift-threshold", type=bounded("drift_threshold"), default=0.2, metavar="X",
+        help=help_text("drift_threshold", "flag drift when more than this share of the text changed", 0.2),
+    )
     parser.add_argument("--replay-base", default="http://localhost:8080", metavar="URL",
                         help="where pywb serves the collection, for the capture links")
     parser.set_defaults(run=run)
@@ -54,8 +62,6 @@ def run(args: argparse.Namespace) -> int:
     from crawler.exitcodes import EXIT_NEW_FINDINGS, EXIT_OK
 
     check_collection_name(args.collection)
-    if args.failures < 1 or args.min_days < 0 or not 0 <= args.drift_threshold <= 1:
-        raise UsageError("--failures must be 1 or more, --min-days 0 or more, --drift-threshold between 0 and 1")
     collection = Collection(args.out, args.collection)
     if not collection.manifests_dir.is_dir():
         raise UsageError(f"no collection {args.collection!r} under {str(args.out)!r}")

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from crawler.commands.archive import DEFAULT_OUT
+from crawler.commands.bounds import bounded, help_text
 from crawler.commands.common import (
     UsageError,
     add_fetch_options,
     add_log_options,
     check_output_dir,
     fetch_overrides,
-    log_level,
+    verbosity,
 )
 from crawler.exitcodes import EXIT_INCOMPLETE, EXIT_OK
 
@@ -38,28 +39,35 @@ def register(commands: Any) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     parser.add_argument("--worker-id", metavar="ID", help="name in file names and Redis (default HOST-random)")
     parser.add_argument(
-        "--idle-exit", type=int, default=0, metavar="SECONDS", help="exit after this long without work (default 0: never)"
+        "--idle-exit",
+        type=bounded("idle_exit"),
+        default=0,
+        metavar="SECONDS",
+        help=help_text("idle_exit", "exit after this long without work", "0: never"),
     )
-    parser.add_argument("--heartbeat", type=float, default=5.0, metavar="SECONDS", help="liveness beat (default 5)")
-    parser.add_argument("--concurrency", type=int, metavar="N", help="requests in flight in this worker (default 16)")
-    parser.add_argument("--per-host", type=int, metavar="N", help="requests in flight per host in this worker (default 1)")
+    parser.add_argument(
+        "--heartbeat", type=bounded("heartbeat"), default=5.0, metavar="SECONDS",
+        help=help_text("heartbeat", "liveness beat to Redis; dead after three missed", 5),
+    )  # fmt: skip
+    parser.add_argument(
+        "--concurrency", type=bounded("concurrency"), metavar="N",
+        help=help_text("concurrency", "requests in flight in this worker", 16),
+    )  # fmt: skip
+    parser.add_argument(
+        "--per-host", type=bounded("per_host"), metavar="N",
+        help=help_text("per_host", "requests in flight per host in this worker", 1),
+    )  # fmt: skip
     add_fetch_options(parser)
     add_log_options(parser)
     parser.set_defaults(run=run)
 
 
-def _checked(value: float | None, valid: bool, message: str) -> float | None:
-    if value is not None and not valid:
-        raise UsageError(message)
-    return value
-
-
 def worker_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The crawl options a worker takes, as Scrapy settings; bad values are usage errors."""
+    """The crawl options a worker takes, as Scrapy settings (their ranges were checked as they were parsed)."""
     overrides = fetch_overrides(args)
-    if _checked(args.concurrency, (args.concurrency or 0) >= 1, "--concurrency must be 1 or more"):
+    if args.concurrency is not None:
         overrides["CONCURRENT_REQUESTS"] = args.concurrency
-    if _checked(args.per_host, (args.per_host or 0) >= 1, "--per-host must be 1 or more"):
+    if args.per_host is not None:
         overrides["CONCURRENT_REQUESTS_PER_DOMAIN"] = args.per_host
     return overrides
 
@@ -75,8 +83,6 @@ def run(args: argparse.Namespace) -> int:
     worker_id = args.worker_id or default_worker_id()
     if not valid_worker_id(worker_id):
         raise UsageError(f"invalid --worker-id {worker_id!r}: use up to 63 letters, digits, '-' or '_'")
-    if args.idle_exit < 0 or args.heartbeat <= 0:
-        raise UsageError("--idle-exit must be 0 or more and --heartbeat positive")
     overrides = worker_overrides(args)
     check_output_dir(args.out)
     client = state.connect(args.redis)
@@ -90,11 +96,14 @@ def run(args: argparse.Namespace) -> int:
         idle_exit=args.idle_exit,
         heartbeat=args.heartbeat,
         overrides=overrides,
-        log_level=log_level(args, interactive=False),
+        verbosity=verbosity(args),
     )
     if not state.claim_worker(client, run_info, worker_id, heartbeat_ttl(options)):
         raise UsageError(f"a worker with id {worker_id!r} is running in run {run_info.run_id}: pick another --worker-id")
-    print(f"worker {worker_id}: run {run_info.run_id}, staging in {options.staging}", flush=True)
+    quiet = options.verbosity == "quiet"
+    if not quiet:
+        print(f"worker {worker_id}: run {run_info.run_id}, staging in {options.staging}", flush=True)
     reason = run_worker(options)
-    print(f"worker {worker_id}: stopped ({reason})", flush=True)
+    if not quiet:
+        print(f"worker {worker_id}: stopped ({reason}); its log: {options.log_path}", flush=True)
     return EXIT_OK if reason == "finished" else EXIT_INCOMPLETE

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crawler.demo import POST_PATH, POST_SITE, demo_sites
 from crawler.runner import CrawlOptions, run_crawl
-from crawler.summary import print_summary
+from crawler.summary import summarize
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from crawler.runlog import Verbosity
 
 
-def run_demo(out: Path, collection: str, log_level: str) -> int:
+def run_demo(out: Path, collection: str, verbosity: Verbosity) -> int:
     """Archive the demo post into ``out``; the sites stop when the crawl ends."""
     with demo_sites() as sites:
         post_url = sites.url(POST_SITE, POST_PATH)
-        print(f"Serving the demo post at {post_url}")
-        for name, base in sorted(sites.base_urls.items()):
-            print(f"  site {name:<10} {base}")
+        if verbosity != "quiet":
+            print(f"Serving the demo post at {post_url}")
+            for name, base in sorted(sites.base_urls.items()):
+                print(f"  site {name:<10} {base}")
         options = CrawlOptions(
             sources=[post_url],
             out=out,
             collection=collection,
             # The demo's sites are on 127.0.0.1, which the SSRF guard refuses by default.
             allow_private=True,
-            log_level=log_level,
+            verbosity=verbosity,
         )
         manifest_path = run_crawl(options)
-    return print_summary(manifest_path, out, collection)
+    return summarize(manifest_path, out, collection, quiet=verbosity == "quiet")

@@ -12,10 +12,12 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from archive.collection import Collection
 from crawler.distributed.keys import STAGING_DIR
 from crawler.distributed.presence import ttl_for
 from crawler.distributed.spider import DistributedCitationsSpider
 from crawler.distributed.state import RunInfo
+from crawler.runlog import Verbosity, install_run_log
 from crawler.runner import CrawlOptions, build_settings
 
 
@@ -35,12 +37,17 @@ class WorkerOptions:
     idle_exit: int = 0
     heartbeat: float = 5.0
     overrides: dict[str, Any] = field(default_factory=dict)
-    log_level: str = "INFO"
+    verbosity: Verbosity = "default"
 
     @property
     def staging(self) -> Path:
         """The worker's own collections tree: OUT/workers/WORKER_ID."""
         return self.out / STAGING_DIR / self.worker_id
+
+    @property
+    def log_path(self) -> Path:
+        """The worker's log: OUT/workers/WORKER_ID/collections/NAME/logs/RUN_ID.WORKER_ID.log."""
+        return Collection(self.staging, self.run.collection).log_path(self.run.keys.journal_run_id(self.worker_id))
 
 
 def worker_settings(options: WorkerOptions) -> Settings:
@@ -52,7 +59,7 @@ def worker_settings(options: WorkerOptions) -> Settings:
         allow_private=options.allow_private,
         run_id=keys.journal_run_id(options.worker_id),
         overrides=options.overrides,
-        log_level=options.log_level,
+        verbosity=options.verbosity,
     )
     settings = build_settings(crawl)
     pipelines = {
@@ -96,7 +103,9 @@ def heartbeat_ttl(options: WorkerOptions) -> float:
 
 def run_worker(options: WorkerOptions) -> str:
     """Crawl until idle for ``idle_exit`` seconds (0: until stopped); return Scrapy's finish reason."""
-    process = CrawlerProcess(worker_settings(options))
+    settings = worker_settings(options)
+    install_run_log(settings, options.verbosity)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(DistributedCitationsSpider)
     process.crawl(crawler)
     process.start()

@@ -15,7 +15,7 @@ from scrapy.utils.asyncio import run_in_thread
 from archive.collection import Collection
 from crawler.citations import PostDocument, extract_post
 from crawler.feeds import Feed, FeedError, looks_like_feed, parse_feed, parse_since, select_entries
-from crawler.items import CaptureItem, PostItem, RequisitesItem
+from crawler.items import CaptureItem, CaptureOutcome, PostItem, RequisitesItem
 from crawler.middlewares.capture import NO_CAPTURE_META_KEY
 from crawler.outcomes import outcome_from_failure, outcome_from_response, stop_if_disk_full
 from crawler.resume import ResumeState, load_resume_state
@@ -116,6 +116,9 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         return shard is None or shard.owns(url, key)
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.shard is not None and not self.shard.owns_posts:
+            # Every crawl process reads the posts; the one owning them (shard 0) warns of what they lack.
+            logging.getLogger("crawler.citations").disabled = True
         resumed = await self._resume_state()
         for raw in self.sources:
             try:
@@ -208,12 +211,12 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         raw = response.meta["archive_source"]
         outcome = outcome_from_response(response)
         if outcome.status != "archived":
-            yield PostItem(post_id_for(raw), raw, response.url, None, outcome, [])
+            yield self._failed_post(raw, response.url, outcome)
             return
         if not isinstance(response, TextResponse):
             outcome.status = "failed"
             outcome.reason = f"the post is not an HTML document ({outcome.mime or 'unknown type'})"
-            yield PostItem(post_id_for(raw), raw, response.url, None, outcome, [])
+            yield self._failed_post(raw, response.url, outcome)
             return
         if "archive_feed" not in response.meta and looks_like_feed(
             response.body, (response.headers.get("Content-Type") or b"").decode("latin-1")
@@ -230,7 +233,13 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         stop_if_disk_full(failure)
         request = failure.request  # type: ignore[attr-defined]
         raw = request.meta["archive_source"]
-        yield PostItem(post_id_for(raw), raw, request.url, None, outcome_from_failure(failure), [])
+        yield self._failed_post(raw, request.url, outcome_from_failure(failure))
+
+    def _failed_post(self, raw: str, url: str, outcome: CaptureOutcome) -> PostItem:
+        """A post (or feed) that could not be read: its entry, and one error line from the process owning the posts."""
+        if self.shard is None or self.shard.owns_posts:
+            logger.error("Cannot archive the post %(url)s: %(reason)s", {"url": url, "reason": outcome.reason})
+        return PostItem(post_id_for(raw), raw, url, None, outcome, [])
 
     def parse_citation(self, response: Response) -> Iterator[Any]:
         key = response.meta["archive_key"]
@@ -263,7 +272,7 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         except FeedError as exc:
             outcome = outcome_from_response(response)
             outcome.status, outcome.reason = "failed", f"the feed cannot be read: {exc}"
-            yield PostItem(post_id_for(raw), raw, response.url, None, outcome, [])
+            yield self._failed_post(raw, response.url, outcome)
             return
         yield from self.feed_posts(raw, feed)
 

@@ -234,3 +234,13 @@ def test_index_is_sorted_and_names_every_archived_capture(archived: ArchivedRun)
 def test_summary_table_is_printed(archived: ArchivedRun) -> None:
     assert "Citations:" in archived.run.stdout
     assert "Manifest:" in archived.run.stdout
+
+
+def test_the_crawl_log_goes_to_its_file_not_the_terminal(archived: ArchivedRun) -> None:
+    """The mock post has a 5xx Scrapy gives up on: still no line of Scrapy's log on stderr."""
+    assert archived.run.stderr == ""
+    log_path = archived.collection_dir / "logs" / f"{archived.manifest['run_id']}.log"
+    log = log_path.read_text(encoding="utf-8")
+    assert "[scrapy.core.engine] INFO: Spider closed (finished)" in log
+    assert "[scrapy.downloadermiddlewares.retry] WARNING: Gave up retrying" in log
+    assert archived.run.stdout.rstrip().splitlines()[-1].startswith(f"Log:       {log_path}")

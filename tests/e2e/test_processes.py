@@ -292,7 +292,7 @@ def test_processes_must_be_positive(tmp_path: Path) -> None:
     write_post(post, ["http://127.0.0.1:9/"])
     result = run_cli(["archive", str(post), "--out", str(tmp_path / "out"), "--processes", "0"], tmp_path)
     assert result.returncode == 2
-    assert "--processes must be 1 or more" in result.stderr
+    assert "--processes must be a whole number between 1 and" in result.stderr
 
 
 def test_a_killed_parent_leaves_no_crawl_behind_and_one_process_resumes(mocksite: Any, tmp_path: Path) -> None:
