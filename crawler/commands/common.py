@@ -80,7 +80,7 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--user-agent", metavar="UA", help="User-Agent header to send")
     parser.add_argument(
-        "--retries", type=bounded("retries"), metavar="N", help=help_text("retries", "retries on 5xx and timeouts", 2)
+        "--retries", type=bounded("retries"), metavar="N", help=help_text("retries", "retries on 5xx, 408, 429 and timeouts", 2)
     )
     parser.add_argument(
         "--delay",
