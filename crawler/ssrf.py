@@ -120,6 +120,15 @@ def is_localhost_name(host: str) -> bool:
     return host == "localhost" or host.endswith(".localhost")
 
 
+def is_encodable_name(host: str) -> bool:
+    """True if ``getaddrinfo`` can take ``host``: it IDNA-encodes names (no empty label, none over 63 characters)."""
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
 def parse_resolve_entry(entry: str) -> tuple[str, list[str]]:
     """``HOST:ADDRESS[,ADDRESS...]`` (IPv6 in brackets allowed), as in curl's --resolve."""
     host, sep, addresses = entry.partition(":")
@@ -210,6 +219,10 @@ class GuardedResolver(CachingHostnameResolver):
             receiver = _FilteringReceiver(resolutionReceiver, self, hostName)
         if host in self.overrides:
             return self._answer(receiver, hostName, self.overrides[host], portNumber)
+        if not is_encodable_name(hostName):
+            # getaddrinfo would raise UnicodeError in the resolver's thread, an unhandled error in
+            # Twisted's Deferred and a request left to time out: no address fails it now, cleanly.
+            return self._answer(receiver, hostName, [], portNumber)
         resolution: IResolutionReceiver = super().resolveHostName(
             receiver, hostName, portNumber, addressTypes, transportSemantics
         )

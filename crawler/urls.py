@@ -1,4 +1,4 @@
-"""Resolve cited URLs, key them for dedup, and tell which site they belong to."""
+"""Resolve cited URLs, tell which can be requested and why not, key them for dedup, and tell their site."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import tldextract
-from w3lib.url import canonicalize_url
+from w3lib.url import canonicalize_url, safe_url_string
 
 TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "mc_eid", "mc_cid", "yclid", "msclkid", "_hsenc", "_hsmi",
@@ -15,6 +15,81 @@ TRACKING_PARAMS = frozenset(
 )  # fmt: skip
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _URL_WHITESPACE = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_SHOWN_HOST = 64  # characters of a bad host quoted in a reason
+
+
+class MalformedURL(ValueError):
+    """An http(s) URL no request can be made for. The message is the one-line reason the
+    manifest gives, e.g. ``malformed URL: '%zz' is not a valid host name``."""
+
+
+def url_problem(url: str) -> str | None:
+    """Why no request can be made for the http(s) URL ``url``, or None when one can.
+
+    The judges are the parsers the crawl uses: urllib's (``urlsplit``, its port), then
+    w3lib's ``safe_url_string`` (what Scrapy's ``Request`` applies) and
+    ``canonicalize_url`` (the citation key), then the ``idna`` codec that
+    ``getaddrinfo`` applies to the host. The reason names the part at fault.
+    """
+    host, port = _authority(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        return _describe(exc, host, port)
+    if not hostname:
+        return "it has no host"
+    try:
+        requested = safe_url_string(url)
+        canonicalize_url(url)
+        # What getaddrinfo is given: w3lib leaves a host it cannot IDNA-encode as written,
+        # and the resolver thread then fails outside any request's errback.
+        (urlsplit(requested).hostname or "").encode("ascii").decode("ascii").encode("idna")
+    except ValueError as exc:  # UnicodeError (IDNA) is one too
+        return _describe(exc, host, port)
+    return None
+
+
+def _authority(url: str) -> tuple[str, str]:
+    """The host and port of ``url`` as written (no parser that might raise)."""
+    rest = url.split("://", 1)[1] if "://" in url else url.partition(":")[2].lstrip("/")
+    hostport = re.split(r"[/?#\\]", rest, maxsplit=1)[0].rpartition("@")[2]
+    if hostport.startswith("["):
+        host, bracket, tail = hostport.partition("]")
+        return host + bracket, tail[1:] if tail.startswith(":") else ""
+    host, _, port = hostport.partition(":")
+    return host, port
+
+
+def _show(text: str) -> str:
+    if len(text) > _SHOWN_HOST:
+        return repr(text[: _SHOWN_HOST - 1]) + "…"
+    return repr(text)
+
+
+def _describe(exc: ValueError, host: str, port: str) -> str:
+    """A reason for the parser error ``exc``, naming the host or port as written."""
+    message = str(exc)
+    if "Port" in message:
+        return f"the port {_show(port)} is not a number from 0 to 65535"
+    if host.startswith("["):
+        return f"{_show(host)} is not a valid IPv6 address"
+    if "IPv4" in message:
+        return f"{_show(host)} is not a valid IPv4 address"
+    if "label empty or too long" in message:
+        return f"{_show(host)} is not a valid host name (a label is empty or longer than 63 characters)"
+    if "IPv6" in message or "code point" in message or "NFKC" in message or isinstance(exc, UnicodeError):
+        return f"{_show(host)} is not a valid host name"
+    return " ".join(message.split())[:200] or type(exc).__name__
+
+
+def check_url(url: str) -> None:
+    """Raise :class:`MalformedURL` unless a request can be made for ``url`` (see :func:`url_problem`)."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise MalformedURL(f"malformed URL: {problem}")
 
 
 def citation_key(url: str) -> str:
@@ -22,22 +97,29 @@ def citation_key(url: str) -> str:
 
     The key only decides what is fetched once; the citation keeps the URL as written.
     Default ports are dropped too (``http://a:80/`` and ``http://a/`` are one page).
+    Raises :class:`MalformedURL` when no request can be made for ``url``.
     """
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # e.g. an unclosed IPv6 bracket: nothing to canonicalise
-        return url.strip()
+    url = url.strip()
+    check_url(url)
+    parts = urlsplit(url)
     query = "&".join(
         p for p in parts.query.split("&") if p and not _is_tracking(p.split("=", 1)[0])
     )
     netloc = parts.netloc
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is not None and port == DEFAULT_PORTS.get(parts.scheme.lower()):
+    if parts.port is not None and parts.port == DEFAULT_PORTS.get(parts.scheme.lower()):
         netloc = netloc.rsplit(":", 1)[0]
-    return canonicalize_url(urlunsplit((parts.scheme, netloc, parts.path, query, "")))
+    try:
+        return canonicalize_url(urlunsplit((parts.scheme, netloc, parts.path, query, "")))
+    except ValueError as exc:  # the URL passed; its key should too
+        raise MalformedURL(f"malformed URL: {_describe(exc, *_authority(url))}") from exc
+
+
+def key_or_none(url: str) -> str | None:
+    """:func:`citation_key`, or None when ``url`` cannot be requested."""
+    try:
+        return citation_key(url)
+    except MalformedURL:
+        return None
 
 
 def _is_tracking(name: str) -> bool:
@@ -45,20 +127,36 @@ def _is_tracking(name: str) -> bool:
     return name.startswith("utm_") or name in TRACKING_PARAMS
 
 
-def resolve_url(base: str | None, href: str) -> str | None:
-    """``href`` made absolute against ``base``; None unless it is an http(s) URL."""
+def resolve_href(base: str | None, href: str) -> str | None:
+    """``href`` made absolute against ``base`` when it is an http(s) link, else None.
+
+    None means "not a link to fetch": empty, a ``#fragment``, another scheme
+    (``mailto:``, ``javascript:``), or relative with no base. The URL returned may
+    still be malformed (a bad host, port or escape): see :func:`url_problem`. When
+    its authority is too broken to resolve against ``base``, it is returned as written.
+    """
     href = _URL_WHITESPACE.sub("", href.strip())
     if not href or href.startswith("#"):
         return None
+    written = _SCHEME.match(href)
+    scheme = written.group(1).lower() if written else None
     try:
         url = urljoin(base, href) if base else href
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
-            return None
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
+        resolved = urlsplit(url).scheme.lower()
+    except ValueError:  # e.g. an unclosed IPv6 bracket: urllib cannot split it
+        if scheme in DEFAULT_PORTS:
+            return href
+        if scheme is None and href.startswith("//") and base:
+            base_scheme = base.partition(":")[0].lower()
+            return f"{base_scheme}:{href}" if base_scheme in DEFAULT_PORTS else None
         return None
-    return url
+    return url if resolved in DEFAULT_PORTS else None
+
+
+def resolve_url(base: str | None, href: str) -> str | None:
+    """``href`` made absolute against ``base``; None unless it is an http(s) URL a request can be made for."""
+    url = resolve_href(base, href)
+    return url if url is not None and url_problem(url) is None else None
 
 
 @functools.cache
