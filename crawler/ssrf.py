@@ -11,6 +11,8 @@ from scrapy.resolver import CachingHostnameResolver
 from twisted.internet.interfaces import IResolutionReceiver
 from zope.interface import implementer
 
+from crawler.urls import is_resolvable_host
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -120,15 +122,6 @@ def is_localhost_name(host: str) -> bool:
     return host == "localhost" or host.endswith(".localhost")
 
 
-def is_encodable_name(host: str) -> bool:
-    """True if ``getaddrinfo`` can take ``host``: it IDNA-encodes names (no empty label, none over 63 characters)."""
-    try:
-        host.encode("idna")
-    except UnicodeError:
-        return False
-    return True
-
-
 def parse_resolve_entry(entry: str) -> tuple[str, list[str]]:
     """``HOST:ADDRESS[,ADDRESS...]`` (IPv6 in brackets allowed), as in curl's --resolve."""
     host, sep, addresses = entry.partition(":")
@@ -219,7 +212,7 @@ class GuardedResolver(CachingHostnameResolver):
             receiver = _FilteringReceiver(resolutionReceiver, self, hostName)
         if host in self.overrides:
             return self._answer(receiver, hostName, self.overrides[host], portNumber)
-        if not is_encodable_name(hostName):
+        if not is_resolvable_host(hostName):
             # getaddrinfo would raise UnicodeError in the resolver's thread, an unhandled error in
             # Twisted's Deferred and a request left to time out: no address fails it now, cleanly.
             return self._answer(receiver, hostName, [], portNumber)

@@ -16,7 +16,11 @@ TRACKING_PARAMS = frozenset(
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _URL_WHITESPACE = re.compile(r"[\t\n\r]")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
-_SHOWN_HOST = 64  # characters of a bad host quoted in a reason
+_EMPTY_AUTHORITY = re.compile(r"//(?:$|[/?#\\])")
+# What an href is trimmed of: the C0 controls and space the URL standard strips, and the
+# Unicode whitespace Python's str.strip() always did here.
+_TRIM = "".join(ch for ch in map(chr, range(0x3001)) if ord(ch) <= 0x20 or ch.isspace())
+_SHOWN_HOST = 40  # characters of a bad host quoted in a reason
 
 
 class MalformedURL(ValueError):
@@ -44,12 +48,28 @@ def url_problem(url: str) -> str | None:
     try:
         requested = safe_url_string(url)
         canonicalize_url(url)
-        # What getaddrinfo is given: w3lib leaves a host it cannot IDNA-encode as written,
-        # and the resolver thread then fails outside any request's errback.
-        (urlsplit(requested).hostname or "").encode("ascii").decode("ascii").encode("idna")
     except ValueError as exc:  # UnicodeError (IDNA) is one too
         return _describe(exc, host, port)
+    # What getaddrinfo is given: w3lib leaves a host it cannot IDNA-encode as written,
+    # and the resolver's thread then fails outside any request's errback.
+    resolved = urlsplit(requested).hostname or ""
+    if not resolved.isascii():
+        return f"{_show(host)} is not a valid host name"
+    if not is_resolvable_host(resolved):
+        return f"{_show(host)} is not a valid host name (a label is empty or longer than 63 characters)"
     return None
+
+
+def is_resolvable_host(host: str) -> bool:
+    """True if ``getaddrinfo`` can take ``host``: not empty, ASCII (w3lib IDNA-encodes what it
+    can) and each label 1 to 63 characters (the ``idna`` codec's rule; a final dot is allowed)."""
+    if not host or not host.isascii():
+        return False
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 def _authority(url: str) -> tuple[str, str]:
@@ -78,8 +98,6 @@ def _describe(exc: ValueError, host: str, port: str) -> str:
         return f"{_show(host)} is not a valid IPv6 address"
     if "IPv4" in message:
         return f"{_show(host)} is not a valid IPv4 address"
-    if "label empty or too long" in message:
-        return f"{_show(host)} is not a valid host name (a label is empty or longer than 63 characters)"
     if "IPv6" in message or "code point" in message or "NFKC" in message or isinstance(exc, UnicodeError):
         return f"{_show(host)} is not a valid host name"
     return " ".join(message.split())[:200] or type(exc).__name__
@@ -133,23 +151,28 @@ def resolve_href(base: str | None, href: str) -> str | None:
     None means "not a link to fetch": empty, a ``#fragment``, another scheme
     (``mailto:``, ``javascript:``), or relative with no base. The URL returned may
     still be malformed (a bad host, port or escape): see :func:`url_problem`. When
-    its authority is too broken to resolve against ``base``, it is returned as written.
+    its authority is empty or too broken to resolve against ``base``, it is returned
+    as written (``urljoin`` would make ``https:///x`` a page of the base's host).
     """
-    href = _URL_WHITESPACE.sub("", href.strip())
+    href = _URL_WHITESPACE.sub("", href.strip(_TRIM))
     if not href or href.startswith("#"):
         return None
     written = _SCHEME.match(href)
     scheme = written.group(1).lower() if written else None
+    if scheme is None and href.startswith("//"):  # scheme-relative: the base's scheme
+        base_scheme = (base or "").partition(":")[0].lower()
+        if base_scheme not in DEFAULT_PORTS:
+            return None
+        href, scheme = f"{base_scheme}:{href}", base_scheme
+        written = _SCHEME.match(href)
+    rest = href[written.end() :] if written else href
+    if scheme in DEFAULT_PORTS and _EMPTY_AUTHORITY.match(rest):
+        return href
     try:
         url = urljoin(base, href) if base else href
         resolved = urlsplit(url).scheme.lower()
     except ValueError:  # e.g. an unclosed IPv6 bracket: urllib cannot split it
-        if scheme in DEFAULT_PORTS:
-            return href
-        if scheme is None and href.startswith("//") and base:
-            base_scheme = base.partition(":")[0].lower()
-            return f"{base_scheme}:{href}" if base_scheme in DEFAULT_PORTS else None
-        return None
+        return href if scheme in DEFAULT_PORTS else None
     return url if resolved in DEFAULT_PORTS else None
 
 
