@@ -170,8 +170,18 @@ def test_the_cli_refuses_a_url_list_line_it_cannot_request_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     urls = tmp_path / "urls.txt"
-    urls.write_text("https://blog.example/one\nhttp://256.1.1.1/post\n", encoding="utf-8")
+    urls.write_text("http://127.0.0.1:9/one\nhttp://256.1.1.1/post\n", encoding="utf-8")  # refused before any crawl
     assert main(["archive", str(urls), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert f"{urls}, line 2: malformed URL http://256.1.1.1/post: '256.1.1.1' is not a valid IPv4 address" in err
+
+
+def test_the_report_does_not_call_a_malformed_link_alive(archived: Run, tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    run = run_cli(["report", "--out", str(archived.out), "--collection", COLLECTION, "--format", "json", "-o", str(target)], tmp_path)
+    assert run.returncode == 5, run.stderr[-2000:]  # new rot: the broken links, at risk from the first run
+    citations = {c["url"]: c for c in json.loads(target.read_text(encoding="utf-8"))["posts"][0]["citations"]}
+    broken = citations["http://%zz/"]
+    assert broken["state"] == "at-risk" and "malformed URL: '%zz' is not a valid host name" in broken["evidence"][0]
+    assert citations[f"{archived.sites}/pages/plain.html"]["state"] == "alive"
