@@ -182,10 +182,11 @@ def test_the_spider_requests_only_fetchable_citations() -> None:
     outputs = list(crawl._citation_requests(document))
     assert [o.url for o in outputs if isinstance(o, scrapy.Request)] == ["https://good.example/1", "https://good.example/2"]
     assert len(outputs) == 2
-    resumed = crawl._post_item("post.html", document, None).to_journal()
-    assert list(spider()._resumed_post(resumed)) != [] and all(
-        isinstance(o, scrapy.Request) for o in spider()._resumed_post(resumed)
-    )
+    # A resumed run reads the post's journal entry: the skipped ones are settled there.
+    entry = crawl._post_item("post.html", document, None).to_journal()
+    resumed = list(spider()._resumed_post(entry))
+    assert [o.url for o in resumed if isinstance(o, scrapy.Request)] == ["https://good.example/1", "https://good.example/2"]
+    assert len(resumed) == 2
 
 
 def test_a_url_over_the_length_limit_is_skipped_with_the_setting_named() -> None:
@@ -335,3 +336,20 @@ def test_robust_links_skip_malformed_hrefs() -> None:
     versions = {citation_key("https://good.example/1"): Version("https://archive.example/x", "2024-01-02")}
     annotated, count = annotate_html(html, "https://blog.example/", versions)
     assert count == 1 and 'href="https://good.example/1" data-versionurl=' in annotated
+
+
+def test_the_cli_refuses_a_malformed_base_or_front_matter_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from crawler.cli import main
+    from crawler.sources import read_local_post
+
+    post = tmp_path / "post.html"
+    post.write_text('<article><a href="/a">a</a></article>', encoding="utf-8")
+    assert main(["archive", str(post), "--base", "http://%zz/", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "--base must be an absolute http(s) URL, got http://%zz/: '%zz' is not a valid host name" in err
+    notes = tmp_path / "notes.md"
+    notes.write_text("---\nurl: http://[::1/post\n---\n[a](/a)\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"front matter url: in .*notes.md must be an absolute http\(s\) URL, got "
+                                          r"http://\[::1/post: '\[::1' is not a valid IPv6 address"):  # fmt: skip
+        read_local_post(parse_source(str(notes)))
