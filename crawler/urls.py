@@ -7,7 +7,7 @@ import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import tldextract
-from w3lib.url import canonicalize_url, safe_url_string
+from w3lib.url import canonicalize_url
 
 TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "mc_eid", "mc_cid", "yclid", "msclkid", "_hsenc", "_hsmi",
@@ -25,39 +25,75 @@ _SHOWN_HOST = 40  # characters of a bad host quoted in a reason
 
 class MalformedURL(ValueError):
     """An http(s) URL no request can be made for. The message is the one-line reason the
-    manifest gives, e.g. ``malformed URL: '%zz' is not a valid host name``."""
+    manifest gives, e.g. ``malformed URL: '%zz' is not a valid host name``; ``problem`` is
+    its part after ``malformed URL: ``."""
+
+    def __init__(self, problem: str):
+        super().__init__(f"malformed URL: {problem}")
+        self.problem = problem
 
 
 def url_problem(url: str) -> str | None:
     """Why no request can be made for the http(s) URL ``url``, or None when one can.
 
     The judges are the parsers the crawl uses: urllib's (``urlsplit``, its port), then
-    w3lib's ``safe_url_string`` (what Scrapy's ``Request`` applies) and
-    ``canonicalize_url`` (the citation key), then the ``idna`` codec that
-    ``getaddrinfo`` applies to the host. The reason names the part at fault.
+    w3lib's ``canonicalize_url`` (the citation key; it splits the URL as
+    ``safe_url_string``, what Scrapy's ``Request`` applies, does), then the ``idna`` codec
+    that ``getaddrinfo`` applies to the host. The reason names the part at fault.
     """
-    host, port = _authority(url)
+    try:
+        citation_key(url)
+    except MalformedURL as exc:
+        return exc.problem
+    return None
+
+
+def citation_key(url: str) -> str:
+    """The dedup key of ``url``: canonicalised, without fragment or tracking params.
+
+    The key only decides what is fetched once; the citation keeps the URL as written.
+    Default ports are dropped too (``http://a:80/`` and ``http://a/`` are one page).
+    Raises :class:`MalformedURL` when no request can be made for ``url`` (see
+    :func:`url_problem`): one pass of each parser serves both, as extraction calls this
+    for every link.
+    """
+    url = url.strip()
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
+        port = parts.port
     except ValueError as exc:
-        return _describe(exc, host, port)
+        raise MalformedURL(_describe(exc, *_authority(url))) from exc
     if not hostname:
-        return "it has no host"
+        raise MalformedURL("it has no host")
+    query = "&".join(
+        p for p in parts.query.split("&") if p and not _is_tracking(p.split("=", 1)[0])
+    )
+    netloc = parts.netloc
+    if port is not None and port == DEFAULT_PORTS.get(parts.scheme.lower()):
+        netloc = netloc.rsplit(":", 1)[0]
     try:
-        requested = safe_url_string(url)
-        canonicalize_url(url)
+        # The fragment is split and checked as Request() would, and dropped from the key.
+        key = canonicalize_url(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
     except ValueError as exc:  # UnicodeError (IDNA) is one too
-        return _describe(exc, host, port)
+        raise MalformedURL(_describe(exc, *_authority(url))) from exc
     # What getaddrinfo is given: w3lib leaves a host it cannot IDNA-encode as written,
     # and the resolver's thread then fails outside any request's errback.
-    resolved = urlsplit(requested).hostname or ""
-    if not resolved.isascii():
-        return f"{_show(host)} is not a valid host name"
+    resolved = _host_of_key(key)
     if not is_resolvable_host(resolved):
-        return f"{_show(host)} is not a valid host name (a label is empty or longer than 63 characters)"
-    return None
+        host = _show(_authority(url)[0])
+        if not resolved.isascii():
+            raise MalformedURL(f"{host} is not a valid host name")
+        raise MalformedURL(f"{host} is not a valid host name (a label is empty or longer than 63 characters)")
+    return key
+
+
+def _host_of_key(key: str) -> str:
+    """The host of a canonical URL (w3lib's output), read without a second urlsplit."""
+    netloc = re.split(r"[/?#]", key.partition("://")[2], maxsplit=1)[0].rpartition("@")[2]
+    if netloc.startswith("["):
+        return netloc[1:].partition("]")[0]  # an IPv6 address w3lib validated
+    return netloc.partition(":")[0]
 
 
 def is_resolvable_host(host: str) -> bool:
@@ -65,11 +101,9 @@ def is_resolvable_host(host: str) -> bool:
     can) and each label 1 to 63 characters (the ``idna`` codec's rule; a final dot is allowed)."""
     if not host or not host.isascii():
         return False
-    try:
-        host.encode("idna")
-    except UnicodeError:
-        return False
-    return True
+    # The codec's own rule for ASCII (encodings.idna), without its cost per link.
+    *labels, last = host.split(".")
+    return all(0 < len(label) < 64 for label in labels) and len(last) < 64
 
 
 def _authority(url: str) -> tuple[str, str]:
@@ -101,35 +135,6 @@ def _describe(exc: ValueError, host: str, port: str) -> str:
     if "IPv6" in message or "code point" in message or "NFKC" in message or isinstance(exc, UnicodeError):
         return f"{_show(host)} is not a valid host name"
     return " ".join(message.split())[:200] or type(exc).__name__
-
-
-def check_url(url: str) -> None:
-    """Raise :class:`MalformedURL` unless a request can be made for ``url`` (see :func:`url_problem`)."""
-    problem = url_problem(url)
-    if problem is not None:
-        raise MalformedURL(f"malformed URL: {problem}")
-
-
-def citation_key(url: str) -> str:
-    """The dedup key of ``url``: canonicalised, without fragment or tracking params.
-
-    The key only decides what is fetched once; the citation keeps the URL as written.
-    Default ports are dropped too (``http://a:80/`` and ``http://a/`` are one page).
-    Raises :class:`MalformedURL` when no request can be made for ``url``.
-    """
-    url = url.strip()
-    check_url(url)
-    parts = urlsplit(url)
-    query = "&".join(
-        p for p in parts.query.split("&") if p and not _is_tracking(p.split("=", 1)[0])
-    )
-    netloc = parts.netloc
-    if parts.port is not None and parts.port == DEFAULT_PORTS.get(parts.scheme.lower()):
-        netloc = netloc.rsplit(":", 1)[0]
-    try:
-        return canonicalize_url(urlunsplit((parts.scheme, netloc, parts.path, query, "")))
-    except ValueError as exc:  # the URL passed; its key should too
-        raise MalformedURL(f"malformed URL: {_describe(exc, *_authority(url))}") from exc
 
 
 def key_or_none(url: str) -> str | None:
