@@ -124,7 +124,9 @@ def _not_attempted() -> Entry:
 
 
 def _citation(raw: Entry, captures: dict[str, Entry], requisites: RequisiteTally | None = None) -> Entry:
-    found = captures.get(raw.get("key", ""))
+    # A citation decided when the post was read (a URL no request can be made for) carries its capture.
+    own = raw.get("capture")
+    found = own if isinstance(own, dict) else captures.get(raw.get("key", ""))
     citation = {
         "n": raw.get("n"),
         "url": raw.get("url"),
@@ -160,7 +162,8 @@ def compile_manifest(
     Posts keep first-seen order; a later entry with the same ``post_id``
     replaces the earlier one. Each citation takes the capture whose ``key``
     equals its own (an "archived" capture wins over others, otherwise the
-    last one); a citation with none is "skipped" as not attempted. A citation
+    last one), unless its post entry gave it one (a "skipped" malformed
+    URL); a citation with none is "skipped" as not attempted. A citation
     whose page requisites were looked for gets ``requisites`` (see
     :class:`~archive.requisitetally.RequisiteTally`); one rendered in the
     browser (``kind`` "render") gets ``render``. Entries of other kinds

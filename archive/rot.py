@@ -65,7 +65,8 @@ class Evidence:
     """What one attempt says about a link: ``ok`` or a failure ``kind``, with the detail."""
 
     ok: bool
-    kind: str  # ok, gone, server-error, dns, refused, timeout, error, soft-404, home-redirect, parked, not-attempted
+    kind: str  # ok, gone, server-error, dns, refused, timeout, error, soft-404, home-redirect, parked, malformed,
+    # not-attempted
     detail: str
     counts: bool = True  # False for blocked/skipped attempts: no evidence either way
 
@@ -81,6 +82,9 @@ def classify(
     attempt: Attempt, title: str = "", text: str | None = None, probe_text: str | None = None
 ) -> Evidence:
     """The evidence of one attempt; ``title``/``text`` are the page's, ``probe_text`` a random sibling's (200 only)."""
+    if attempt.status == "skipped" and (attempt.reason or "").startswith("malformed URL"):
+        # No request can be made for it (a bad host or port): a link no reader can follow either.
+        return Evidence(False, "malformed", attempt.reason or "malformed URL")
     if attempt.status in ("blocked", "skipped"):
         return Evidence(False, "not-attempted", attempt.reason or attempt.status, counts=False)
     if attempt.status != "archived":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from w3lib.encoding import html_to_unicode
@@ -20,7 +20,7 @@ from crawler.maincontent import (
     share_bars,
     trailing_footer,
 )
-from crawler.urls import citation_key, resolve_url, site_of
+from crawler.urls import MalformedURL, citation_key, key_or_none, resolve_href, resolve_url, site_of
 
 if TYPE_CHECKING:
     from crawler.maincontent import Element
@@ -48,15 +48,35 @@ _WHITESPACE = re.compile(r"\s+")
 _IMAGE_PATH = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|bmp|tiff?)$", re.IGNORECASE)
 
 
+#: What a citation's key starts with when no request can be made for its URL: no
+#: http(s) URL's key does, so it never meets a capture.
+MALFORMED_KEY_PREFIX = "malformed:"
+
+
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """One occurrence of a cited source in a post, in document order."""
+    """One occurrence of a cited source in a post, in document order.
+
+    ``skip_reason`` is set when no request can be made for ``url`` (a malformed
+    host, port or escape): the citation is listed, ``skipped`` with that reason,
+    and never fetched.
+    """
 
     n: int
     url: str
     key: str
     anchor_text: str
     context: str
+    skip_reason: str | None = None
+
+    def journal_entry(self) -> dict[str, Any]:
+        """The citation as a post's journal entry lists it; a skipped one carries its own capture."""
+        entry: dict[str, Any] = {
+            "n": self.n, "url": self.url, "key": self.key, "anchor_text": self.anchor_text, "context": self.context
+        }
+        if self.skip_reason is not None:
+            entry["capture"] = {"status": "skipped", "reason": self.skip_reason}
+        return entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +125,7 @@ def canonical_url(html: str, base_url: str | None = None) -> str | None:
 class _Hit:
     url: str
     key: str
+    skip_reason: str | None
     start: int
     end: int = -1
     anchor: str = ""
@@ -118,7 +139,7 @@ class _Walker:
 
     def __init__(self, base: str | None, post_url: str | None, include_internal: bool):
         self.base = base
-        self.post_key = citation_key(post_url) if post_url else None
+        self.post_key = key_or_none(post_url) if post_url else None
         self.post_site = site_of(post_url) if post_url else None
         self.include_internal = include_internal
         self.parts: list[str] = []
@@ -139,9 +160,10 @@ class _Walker:
             self.parts.append("\n")
             self.length += 1
 
-    def _accept(self, href: str) -> tuple[str, str] | None:
-        """The URL ``href`` cites and its key, or None if it is not a citation."""
-        url = resolve_url(self.base, href)
+    def _accept(self, href: str) -> tuple[str, str, str | None] | None:
+        """The URL ``href`` cites, its key and why it cannot be fetched (None: it can), or
+        None if it is not a citation."""
+        url = resolve_href(self.base, href)
         if url is None:
             stripped = href.strip()
             if self.base is None and stripped and not stripped.startswith("#"):
@@ -150,13 +172,16 @@ class _Walker:
             return None
         if is_share_endpoint(url):
             return None  # "share this on ...": not a source
-        key = citation_key(url)
+        try:
+            key, skip_reason = citation_key(url), None
+        except MalformedURL as exc:  # a citation all the same: listed, skipped, with why
+            key, skip_reason = MALFORMED_KEY_PREFIX + url, str(exc)
         if key == self.post_key:
             return None  # the post itself
         if not self.include_internal and self.post_site is not None:
             if site_of(url) == self.post_site:
                 return None
-        return url, key
+        return url, key, skip_reason
 
     def _text(self, text: str | None, bare_urls: bool) -> None:
         if not text:
@@ -168,6 +193,8 @@ class _Walker:
         chunk = self.parts[-1]
         for match in _BARE_URL.finditer(chunk):
             url_text = _strip_trailing(match.group())
+            if url_text.endswith("://"):
+                continue  # "http://." in prose names the prefix, not a page
             accepted = self._accept(url_text)
             if accepted is not None:
                 start = offset + match.start()
@@ -228,12 +255,15 @@ class _Walker:
         images = list(el.iter("img"))
         if not images or normalize_space(el.text_content()):
             return False
-        if _IMAGE_PATH.search(urlsplit(url).path):
+        try:
+            path = urlsplit(url).path
+        except ValueError:  # a malformed authority: no path to judge by
+            path = ""
+        if _IMAGE_PATH.search(path):
             return True
-        key = citation_key(url)
-        return any(
-            citation_key(resolve_url(self.base, img.get("src") or "") or "") == key
-            for img in images
+        key = key_or_none(url)
+        return key is not None and any(
+            key_or_none(resolve_url(self.base, img.get("src") or "") or "") == key for img in images
         )
 
 
@@ -316,6 +346,7 @@ def extract_post(
             key=hit.key,
             anchor_text=_anchor_text(hit, text),
             context=context_for(text, hit.start, max(hit.end, hit.start)),
+            skip_reason=hit.skip_reason,
         )
         for n, hit in enumerate(walker.hits, start=1)
     ]

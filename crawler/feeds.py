@@ -10,6 +10,8 @@ from typing import Any
 
 import feedparser
 
+from crawler.urls import url_problem
+
 FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
 FEED_TYPES = frozenset(
     {"application/rss+xml", "application/atom+xml", "application/rdf+xml",
@@ -85,16 +87,24 @@ def _content(entry: Any) -> str | None:
 
 
 def _link(entry: Any) -> str | None:
-    """The entry's http(s) page; not a urn: id (feedparser offers an id as the link too)."""
+    """The entry's http(s) page; not a urn: id (feedparser offers an id as the link too).
+
+    A link no request can be made for is kept only when there is no other: the crawl
+    then lists the entry as a post skipped with the reason.
+    """
     candidates = [
         link.get("href") for link in entry.get("links") or [] if link.get("rel", "alternate") == "alternate"
     ]
     candidates.append(entry.get("link"))  # an RSS permalink guid lands here too
-    for candidate in candidates:
-        url = str(candidate or "").strip()
-        if url.lower().startswith(("http://", "https://")):
-            return url
-    return None
+    urls = [str(c or "").strip() for c in candidates]
+    urls = [url for url in urls if url.lower().startswith(("http://", "https://"))]
+    return next((url for url in urls if url_problem(url) is None), urls[0] if urls else None)
+
+
+def _feed_link(parsed: Any) -> str | None:
+    """The feed's site (the base of entries read from their content), if a request could be made for it."""
+    link = str(parsed.feed.get("link") or "").strip()
+    return link if link.lower().startswith(("http://", "https://")) and url_problem(link) is None else None
 
 
 def parse_feed(body: bytes, base_url: str | None = None, content_type: str | None = None) -> Feed:
@@ -115,7 +125,7 @@ def parse_feed(body: bytes, base_url: str | None = None, content_type: str | Non
         FeedEntry(link=_link(e), title=e.get("title"), published=_when(e), content=_content(e))
         for e in parsed.entries
     ]
-    return Feed(title=parsed.feed.get("title"), link=parsed.feed.get("link"), entries=entries)
+    return Feed(title=parsed.feed.get("title"), link=_feed_link(parsed), entries=entries)
 
 
 def select_entries(entries: list[FeedEntry], since: datetime | None) -> list[FeedEntry]:

@@ -22,7 +22,7 @@ from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.items import CaptureOutcome
-from crawler.middlewares.addressguard import BlockedRequest
+from crawler.middlewares.addressguard import BlockedRequest, MalformedRequest
 from crawler.middlewares.capture import HOPS_META_KEY
 from crawler.middlewares.decoding import UndecodableBody
 from crawler.middlewares.robots import ROBOTS_META_KEY
@@ -161,6 +161,9 @@ def outcome_from_failure(failure: Failure) -> CaptureOutcome:
         return CaptureOutcome(
             status="blocked", reason=str(failure.value), final_url=request.url, hops=hops, robots=robots
         )
+    if isinstance(failure.value, MalformedRequest):  # where a redirect led
+        reason = f"redirected to a {failure.value}" if hops else str(failure.value)
+        return CaptureOutcome(status="failed", reason=reason, final_url=request.url, hops=hops, robots=robots)
     return CaptureOutcome(
         status="failed", reason=describe_failure(failure), final_url=request.url, hops=hops, robots=robots
     )

@@ -66,7 +66,8 @@ class JournalProgress:
         kind = entry.get("kind") if isinstance(entry, dict) else None
         if kind == "post":
             self.posts += 1
-            self.expected += len({citation.get("key") for citation in entry.get("citations") or []})
+            citations = entry.get("citations") or []
+            self.expected += len({citation.get("key") for citation in citations if "capture" not in citation})
         elif kind == "capture":
             self.statuses[str((entry.get("capture") or {}).get("status"))] += 1
         else:

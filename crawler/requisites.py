@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import urldefrag
 
 import lxml.html
 from lxml import etree
 
-from crawler.urls import resolve_url
+from crawler.urls import resolve_href, resolve_url
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -39,7 +38,10 @@ _CSS_BARE_STRING = re.compile(_CSS_STRING)
 
 @dataclass(frozen=True, slots=True)
 class Requisite:
-    """An absolute http(s) URL (without fragment) a document needs, and what it is to it."""
+    """An absolute http(s) URL (without fragment) a document needs, and what it is to it.
+
+    The URL may be malformed (a bad host or port): the crawl then lists it as skipped, with why.
+    """
 
     url: str
     role: Role
@@ -54,10 +56,10 @@ class _Found:
     def add(self, base: str, href: str | None, role: Role) -> None:
         if not href or href.lstrip()[:5].lower() in ("data:", "blob:"):
             return
-        url = resolve_url(base, href)
+        url = resolve_href(base, href)
         if url is None:
             return
-        url = urldefrag(url)[0]
+        url = url.partition("#")[0]  # urldefrag would raise on a malformed authority
         if url not in self.items:
             self.items[url] = Requisite(url, role)
 

@@ -14,7 +14,7 @@ from w3lib.encoding import html_to_unicode
 
 from archive.atomic import atomic_write_bytes
 from archive.pagetext import read_payload
-from crawler.urls import citation_key, resolve_url
+from crawler.urls import key_or_none, resolve_url
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ def versions_of(post: dict[str, Any], collection: str, replay_base: str) -> dict
             continue
         date = f"{timestamp[0:4]}-{timestamp[4:6]}-{timestamp[6:8]}"  # ISO 8601 date
         url = replay_url(replay_base, collection, timestamp, citation["url"])
-        versions.setdefault(citation_key(citation["url"]), Version(url, date))
+        key = key_or_none(citation["url"])
+        if key is not None:
+            versions.setdefault(key, Version(url, date))
     return versions
 
 
@@ -82,7 +84,8 @@ class _Annotator(HTMLParser):
         if tag != "a" or "data-versionurl" in values:
             return
         url = resolve_url(self.base, values.get("href") or "")
-        version = self.versions.get(citation_key(url)) if url else None
+        key = key_or_none(url) if url else None
+        version = self.versions.get(key) if key else None
         if version is None:
             return
         line, column = self.getpos()

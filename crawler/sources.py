@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from crawler.citations import PostDocument, canonical_url, decode_html, extract_post
 from crawler.feeds import FEED_SUFFIXES, Feed, FeedError, parse_feed
 from crawler.markdown_post import FrontMatterError, parse_markdown_post
+from crawler.urls import url_problem
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,20 @@ def _check_url(arg: str) -> str:
             f"malformed URL {_show(arg)}: it contains spaces or control characters; "
             "percent-encode them (a space is %20)"
         )
+    problem = url_problem(arg)  # what the crawl's parsers (w3lib, Scrapy) would refuse
+    if problem is not None:
+        raise SourceError(f"malformed URL {_show(arg)}: {problem}")
     return arg
+
+
+def check_base_url(url: str, what: str) -> str:
+    """``url`` stripped, if it is an absolute http(s) URL a request could be made for; else SourceError."""
+    url = url.strip()
+    parts = _SCHEME.match(url)
+    problem = url_problem(url) if parts and parts.group(1).lower() in ("http", "https") else "not an http(s) URL"
+    if problem is not None:
+        raise SourceError(f"{what} must be an absolute http(s) URL, got {_show(url)}: {problem}")
+    return url
 
 
 def parse_source(arg: str) -> Source:
@@ -185,12 +199,11 @@ def _front_matter_url(front_matter: dict[str, object], path: str) -> str | None:
     url = front_matter.get("url")
     if url is None:
         return None
-    parts = urlsplit(str(url).strip())
-    if not isinstance(url, str) or parts.scheme not in ("http", "https") or not parts.netloc:
+    if not isinstance(url, str):
         raise SourceError(
             f"front matter url: in {_show(path)} must be an absolute http(s) URL, got {url!r}"
         )
-    return url.strip()
+    return check_base_url(url, f"front matter url: in {_show(path)}")
 
 
 def load_local_feed(source: Source) -> Feed:

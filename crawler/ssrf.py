@@ -11,6 +11,8 @@ from scrapy.resolver import CachingHostnameResolver
 from twisted.internet.interfaces import IResolutionReceiver
 from zope.interface import implementer
 
+from crawler.urls import is_resolvable_host
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -234,6 +236,10 @@ class GuardedResolver(CachingHostnameResolver):
             receiver = _FilteringReceiver(resolutionReceiver, self, hostName)
         if host in self.overrides:
             return self._answer(receiver, hostName, self.overrides[host], portNumber)
+        if not is_resolvable_host(hostName):
+            # getaddrinfo would raise UnicodeError in the resolver's thread, an unhandled error in
+            # Twisted's Deferred and a request left to time out: no address fails it now, cleanly.
+            return self._answer(receiver, hostName, [], portNumber)
         resolution: IResolutionReceiver = super().resolveHostName(
             receiver, hostName, portNumber, addressTypes, transportSemantics
         )

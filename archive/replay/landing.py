@@ -25,7 +25,11 @@ STATUS_TEXT = {200: "OK", 403: "Forbidden", 404: "Not Found", 405: "Method Not A
 def live_url(url: object) -> str | None:
     """``url`` when it is an http(s) URL, so no ``javascript:`` link can come from a manifest."""
     text = str(url or "")
-    return text if urlsplit(text).scheme in ("http", "https") else None
+    try:
+        scheme = urlsplit(text).scheme
+    except ValueError:  # a malformed citation URL (an unclosed IPv6 bracket): no link
+        return None
+    return text if scheme in ("http", "https") else None
 
 
 def capture_time(timestamp: object) -> str:

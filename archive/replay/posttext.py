@@ -85,13 +85,21 @@ def _walk(element: Any, base: str, cited: dict[str, dict[str, Any]]) -> list[Seg
         if not isinstance(child.tag, str) or child.tag in SKIP:
             pass
         elif child.tag == "a":
-            href = urldefrag(urljoin(base, (child.get("href") or "").strip())).url
+            href = _absolute(base, child.get("href") or "")
             segments.append(Segment(child.text_content(), cited.get(href)))
         else:
             segments.extend(_walk(child, base, cited))
         if child.tail:
             segments.append(Segment(child.tail))
     return segments
+
+
+def _absolute(base: str, href: str) -> str:
+    """``href`` resolved against ``base``, without fragment; as written when it is too malformed to resolve."""
+    try:
+        return urldefrag(urljoin(base, href.strip())).url
+    except ValueError:  # an unclosed IPv6 bracket and the like: compared as written
+        return href.strip().partition("#")[0]
 
 
 def _merge(segments: list[Segment]) -> list[Segment]:
@@ -115,7 +123,7 @@ def blocks_from_html(html: bytes, base: str, citations: list[dict[str, Any]]) ->
         document = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
         return []
-    cited = {urldefrag(str(c.get("url"))).url: c for c in citations if c.get("url")}
+    cited = {_absolute("", str(c.get("url"))): c for c in citations if c.get("url")}
     container = _container(document)
     blocks: list[list[Segment]] = []
     for element in container.iter(*BLOCKS):

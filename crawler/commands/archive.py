@@ -22,7 +22,7 @@ from crawler.commands.common import (
 from crawler.commands.robustlinks import add_robust_link_options, check_robust_link_options
 from crawler.commands.robustlinks import write as write_robust_links
 from crawler.shards import SHARD_BY
-from crawler.sources import SourceError, load_local_feed, parse_source, read_local_post
+from crawler.sources import SourceError, check_base_url, load_local_feed, parse_source, read_local_post
 
 DEFAULT_OUT = Path("citearchive-data")
 DEFAULT_COLLECTION = "citations"
@@ -166,6 +166,11 @@ def register(commands: Any) -> None:
 
 def check_sources(sources: list[str], base_url: str | None) -> None:
     """Parse every source before the crawl, so bad input costs nothing."""
+    if base_url is not None:
+        try:
+            check_base_url(base_url, "--base")
+        except SourceError as exc:
+            raise UsageError(str(exc)) from exc
     for raw in sources:
         try:
             source = parse_source(raw)

@@ -63,6 +63,8 @@ def reconcile(registrations: list[tuple[str, Entry]], journal_entries: Iterable[
             continue
         result.posts.append(post)
         for citation in post.get("citations") or []:
+            if "capture" in citation:  # skipped when the post was read: nothing to fetch
+                continue
             wanted.setdefault(str(citation.get("key")), str(citation.get("url")))
     result.missing.extend(citation_task(key, url, force=True) for key, url in wanted.items() if key not in captured)
     return result

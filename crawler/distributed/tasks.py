@@ -44,10 +44,7 @@ def decode(data: bytes | str) -> Task:
 
 def local_post_entry(post_id: str, source: str, document: PostDocument) -> dict[str, Any]:
     """The journal entry of a local post: what the single-process spider yields for it."""
-    citations = [
-        {"n": c.n, "url": c.url, "key": c.key, "anchor_text": c.anchor_text, "context": c.context}
-        for c in document.citations
-    ]
+    citations = [c.journal_entry() for c in document.citations]
     return PostItem(post_id, source, document.url, document.title, None, citations).to_journal()
 
 
@@ -57,11 +54,11 @@ def registration(seq: int, source: str, *, url: str | None = None, entry: dict[s
 
 
 def citation_tasks(document: PostDocument) -> list[Task]:
-    """One task per distinct citation key of ``document``, in order."""
+    """One task per distinct citation key of ``document``, in order; none for a malformed URL (skipped in the post's entry)."""
     seen: set[str] = set()
     tasks = []
     for citation in document.citations:
-        if citation.key not in seen:
+        if citation.skip_reason is None and citation.key not in seen:
             seen.add(citation.key)
             tasks.append(citation_task(citation.key, citation.url))
     return tasks

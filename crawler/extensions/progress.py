@@ -44,7 +44,8 @@ class Progress:
     def item_scraped(self, item: Any) -> None:
         if isinstance(item, PostItem):
             self.posts += 1
-            self.expected += len({c["key"] for c in item.citations})
+            # A citation skipped when read (a malformed URL) is no URL to fetch.
+            self.expected += len({c["key"] for c in item.citations if "capture" not in c})
         elif isinstance(item, CaptureItem):
             self.statuses[item.outcome.status] += 1
         self.redraw()

@@ -1,4 +1,4 @@
-"""Turns the resolver's refusals into blocked requests and refuses literal forbidden hosts early."""
+"""Turns the resolver's refusals into blocked requests; refuses literal forbidden hosts and malformed URLs early."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from twisted.internet.error import DNSLookupError
 from w3lib.url import safe_url_string
 
 from crawler.ssrf import GuardedResolver, forbidden_reason, parse_literal_host, refusal_message
+from crawler.urls import is_resolvable_host, url_problem
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -21,6 +22,11 @@ ALLOWED_SCHEMES = ("http", "https")
 
 class BlockedRequest(IgnoreRequest):
     """A request the SSRF guard refused; its message is the reason shown in the manifest."""
+
+
+class MalformedRequest(IgnoreRequest):
+    """A request for a URL no connection can be made to (a redirect to a bad host or port); its
+    message is the reason. Citations with such URLs are skipped when read: this meets redirects."""
 
 
 class AddressGuardMiddleware:
@@ -48,9 +54,12 @@ class AddressGuardMiddleware:
         scheme = request.url.split(":", 1)[0].lower()
         if scheme not in ALLOWED_SCHEMES:
             raise BlockedRequest(f"the {scheme}: scheme is never fetched, only http and https")
+        host = _host_of(request.url)
+        if not is_resolvable_host(host):  # Request() let it through (a redirect); no lookup could
+            problem = url_problem(request.url) or "it has no host"
+            raise MalformedRequest(f"malformed URL {request.url[:200]!r}: {problem}")
         if self.allow_private:
             return
-        host = _host_of(request.url)
         ip = parse_literal_host(host)
         if ip is not None:
             reason = forbidden_reason(ip)

@@ -15,6 +15,7 @@ from scrapy.utils.asyncio import run_in_thread
 from archive.collection import Collection
 from crawler.citations import PostDocument, extract_post
 from crawler.feeds import Feed, FeedError, looks_like_feed, parse_feed, parse_since, select_entries
+from crawler.fetchable import Unrequestable, make_request
 from crawler.items import CaptureItem, CaptureOutcome, PostItem, RequisitesItem
 from crawler.middlewares.capture import NO_CAPTURE_META_KEY
 from crawler.outcomes import outcome_from_failure, outcome_from_response, stop_if_disk_full
@@ -22,7 +23,7 @@ from crawler.resume import ResumeState, load_resume_state
 from crawler.shards import Shard
 from crawler.sources import Source, SourceError, load_local_feed, load_local_post, parse_source
 from crawler.spiders.requisites import RequisitesMixin
-from crawler.urllist import read_url_list
+from crawler.urllist import BadLine, read_list_text, url_list_entries
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -131,24 +132,18 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
                     yield output
                 continue
             if source.kind == "url":
-                yield scrapy.Request(
-                    source.location,
-                    callback=self.parse_post,
-                    errback=self.post_failed,
-                    meta=self._post_meta(raw),
-                    dont_filter=True,
-                )
+                yield self._post_output(source.location, raw)
                 continue
             # Local files are read in a thread: nothing blocking on the reactor.
             loaded = await run_in_thread(self._read_local, source)
             for output in self._local_outputs(raw, loaded):
                 yield output
 
-    def _read_local(self, source: Source) -> PostDocument | Feed | list[str] | None:
+    def _read_local(self, source: Source) -> PostDocument | Feed | list[str | BadLine] | None:
         """A local post, feed or URL list, read and parsed (blocking), or None when unreadable."""
         try:
             if source.kind == "urllist":
-                return read_url_list(source.location)
+                return url_list_entries(read_list_text(source.location), source.location)
             if source.kind == "feed":
                 return load_local_feed(source)
             return load_local_post(source, base_url=self.base_url, include_internal=self.include_internal)
@@ -156,9 +151,10 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
             logger.error("Skipping source: %(error)s", {"error": exc})
             return None
 
-    def _local_outputs(self, raw: str, loaded: PostDocument | Feed | list[str] | None) -> Iterator[Any]:
-        if isinstance(loaded, list):
-            yield from (self.post_request(url) for url in loaded)
+    def _local_outputs(self, raw: str, loaded: PostDocument | Feed | list[str | BadLine] | None) -> Iterator[Any]:
+        if isinstance(loaded, list):  # one bad line costs only itself
+            for line in loaded:
+                yield self._post_output(line, line) if isinstance(line, str) else self._bad_line_post(line)
         elif isinstance(loaded, PostDocument):
             yield self._post_item(raw, loaded, snapshot=None)
             yield from self._citation_requests(loaded)
@@ -174,31 +170,47 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         self._requested_keys |= state.done_keys
         return state
 
-    def _resumed_post(self, entry: dict[str, Any]) -> Iterator[scrapy.Request]:
+    def _resumed_post(self, entry: dict[str, Any]) -> Iterator[scrapy.Request | CaptureItem]:
         """A post page archived before the interruption: request only its citations still to do."""
         for citation in entry["citations"]:
+            if "capture" in citation:  # settled when the post was read (a malformed URL)
+                continue
             if citation["key"] in self._requested_keys or not self._owns(citation["url"], citation["key"]):
                 continue
             self._requested_keys.add(citation["key"])
-            yield self._citation_request(citation["url"], citation["key"])
+            yield self._citation_output(citation["url"], citation["key"])
 
     def _post_item(self, raw: str, document: PostDocument, snapshot: Any) -> PostItem:
-        citations = [
-            {"n": c.n, "url": c.url, "key": c.key, "anchor_text": c.anchor_text, "context": c.context}
-            for c in document.citations
-        ]
+        citations = [c.journal_entry() for c in document.citations]
         return PostItem(post_id_for(raw), raw, document.url, document.title, snapshot, citations)
 
-    def _citation_requests(self, document: PostDocument) -> Iterator[scrapy.Request]:
+    def _citation_requests(self, document: PostDocument) -> Iterator[scrapy.Request | CaptureItem]:
+        """A request per citation URL not yet requested; a citation whose URL is malformed is
+        already ``skipped`` in its post's entry."""
         for citation in document.citations:
+            if citation.skip_reason is not None:
+                continue
             if citation.key in self._requested_keys or not self._owns(citation.url, citation.key):
                 continue
             self._requested_keys.add(citation.key)
-            yield self._citation_request(citation.url, citation.key)
+            yield self._citation_output(citation.url, citation.key)
+
+    @property
+    def max_url_length(self) -> int:
+        """Scrapy's ``URLLENGTH_LIMIT`` (0: none)."""
+        return self.settings.getint("URLLENGTH_LIMIT")
+
+    def _citation_output(self, url: str, key: str) -> scrapy.Request | CaptureItem:
+        """The citation's request, or its ``skipped`` capture when none can be made."""
+        try:
+            return self._citation_request(url, key)
+        except Unrequestable as exc:
+            return CaptureItem(key, url, CaptureOutcome("skipped", reason=str(exc)))
 
     def _citation_request(self, url: str, key: str) -> scrapy.Request:
-        return scrapy.Request(
+        return make_request(
             url,
+            self.max_url_length,
             callback=self.parse_citation,
             errback=self.citation_failed,
             meta={"handle_httpstatus_list": ERROR_STATUSES, "archive_key": key, "archive_url": url},
@@ -286,7 +298,7 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         )
         for number, entry in enumerate(entries, start=1):
             if entry.link:
-                yield self.post_request(entry.link, feed=feed_source)
+                yield self._post_output(entry.link, entry.link, feed=feed_source)
             elif entry.content:
                 html = f"<article>{entry.content}</article>"
                 document = extract_post(html, feed.link, include_internal=self.include_internal)
@@ -297,10 +309,28 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
                 yield item
                 yield from self._citation_requests(document)
 
-    def post_request(self, url: str, feed: str | None = None) -> scrapy.Request:
-        meta = self._post_meta(url)
+    def post_request(self, url: str, feed: str | None = None, source: str | None = None) -> scrapy.Request:
+        """The request for a post page (``source``: what the user gave, by default ``url``);
+        raises :class:`~crawler.fetchable.Unrequestable` when none can be made."""
+        meta = self._post_meta(source or url)
         if feed is not None:
             meta["archive_feed"] = feed
-        return scrapy.Request(
-            url, callback=self.parse_post, errback=self.post_failed, meta=meta, dont_filter=True
+        return make_request(
+            url, self.max_url_length, callback=self.parse_post, errback=self.post_failed, meta=meta, dont_filter=True
         )
+
+    def _post_output(self, url: str, source: str, feed: str | None = None) -> scrapy.Request | PostItem:
+        """The post's request, or its post entry ``skipped`` with the reason: the other posts go on."""
+        try:
+            return self.post_request(url, feed=feed, source=source)
+        except Unrequestable as exc:
+            logger.warning("Skipping post %(url)r: %(reason)s", {"url": url[:200], "reason": exc})
+            item = PostItem(post_id_for(source), source, url, None, CaptureOutcome("skipped", reason=str(exc)), [])
+            item.feed = feed
+            return item
+
+    def _bad_line_post(self, line: BadLine) -> PostItem:
+        """A URL list's line that is no post URL, listed as a post ``skipped`` with why."""
+        logger.warning("Skipping %(error)s", {"error": line.error})
+        outcome = CaptureOutcome("skipped", reason=str(line.error))
+        return PostItem(post_id_for(line.text), line.text, None, None, outcome, [])

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from scrapy.http import HtmlResponse, TextResponse
 
+from crawler.fetchable import Unrequestable, make_request
 from crawler.items import CaptureOutcome, RequisitesItem
 from crawler.outcomes import outcome_from_failure, outcome_from_response
 from crawler.requisites import Requisite, Role, css_requisites, html_requisites
@@ -131,7 +132,13 @@ class RequisitesMixin:
             parents = ledger.parents.get(url)
             if parents is None:
                 ledger.parents[url] = {parent: None}
-                yield self._request(requisite, parent, level)
+                try:
+                    yield self._request(requisite, parent, level)
+                except Unrequestable as exc:  # a malformed URL: settled here, for every page needing it
+                    skipped = CaptureOutcome("skipped", final_url=url, reason=str(exc))
+                    ledger.outcomes[url], ledger.children[url] = skipped, ([], level + 1)
+                    self.crawler.stats.inc_value("archive/requisites/skipped")
+                    item.outcomes.append((url, requisite.role, skipped))
             elif parent not in parents:
                 parents[parent] = None
                 outcome = ledger.outcomes.get(url)
@@ -141,9 +148,9 @@ class RequisitesMixin:
                     yield from self._gather(item, children, child_level)
 
     def _request(self, requisite: Requisite, parent: str, level: int) -> scrapy.Request:
-        self.crawler.stats.inc_value("archive/requisites/requested")
-        return scrapy.Request(
+        request = make_request(
             requisite.url,
+            self.settings.getint("URLLENGTH_LIMIT"),
             callback=self.parse_requisite,
             errback=self.requisite_failed,
             headers={"Accept": ACCEPT[requisite.role]},
@@ -159,6 +166,8 @@ class RequisitesMixin:
             # requisite whose URL is a citation or a post.
             dont_filter=True,
         )
+        self.crawler.stats.inc_value("archive/requisites/requested")
+        return request
 
     def _settle(
         self, url: str, role: Role, outcome: CaptureOutcome, children: list[Requisite], level: int

@@ -129,3 +129,23 @@ def test_unknown_host_is_refused(out: Path) -> None:
     app = RequestGuard(LandingApp(Catalog(out / "collections"), ARCHIVE), {"127.0.0.1:9000"})
     status, _, _ = call(app, "/", HTTP_HOST="rebound.example:9000")
     assert status.startswith("421")
+
+
+def test_malformed_citation_urls_list_with_their_reason_and_no_link(out: Path) -> None:
+    from archive.replay.posttext import blocks_from_html
+
+    path = out / "collections" / "mine" / "manifests" / "r1.json"
+    manifest = json.loads(path.read_text())
+    reason = "malformed URL: '[::1' is not a valid IPv6 address"
+    manifest["posts"][0]["citations"].append(
+        {"n": 4, "url": "http://[::1", "anchor_text": "broken", "context": "", "capture": capture("skipped", None, reason=reason)}
+    )
+    path.write_text(json.dumps(manifest))
+    app = LandingApp(Catalog(out / "collections"), ARCHIVE)
+    for page in ("/", "/c/mine/p1"):
+        status, _, html = call(app, page)
+        assert status.startswith("200") and "is not a valid IPv6 address" in html
+        assert 'href="http://[::1"' not in html
+    html = b"<article><p><a href='http://[::1'>broken</a> and <a href='//[zz]/x'>worse</a>.</p></article>"
+    (block,) = blocks_from_html(html, POST_URL, manifest["posts"][0]["citations"])
+    assert [segment.citation["n"] for segment in block if segment.citation] == [4]

@@ -33,6 +33,8 @@ def attempt(**changes: object) -> Attempt:
         ({"status": "failed", "http_status": None, "reason": "timed out: took longer than 30 s"}, "timeout"),
         ({"final_url": "https://news.example/"}, "home-redirect"),
         ({"status": "blocked", "http_status": None, "reason": "loopback"}, "not-attempted"),
+        ({"status": "skipped", "http_status": None, "reason": "not attempted: the run ended"}, "not-attempted"),
+        ({"status": "skipped", "http_status": None, "reason": "malformed URL: '%zz' is not a valid host name"}, "malformed"),
     ],
 )
 def test_each_attempt_is_classified(changes: dict[str, object], kind: str) -> None:

@@ -131,6 +131,12 @@ BLOGROLL_HTML = html_page("Blogroll page", "<p>A friendly blog, linked from the 
 FOOTER_HTML = html_page("Footer page", "<p>Linked from the footer.</p>")
 PDF_BYTES = make_pdf()
 PNG_BYTES = make_png()
+# A page whose requisites are one good image and URLs no request can be made for.
+BAD_REQUISITES_HTML = html_page(
+    "Bad requisites",
+    '<h1>Bad requisites</h1>\n<p><img src="/image.png" alt="good"> <img src="http://%zz/a.png" alt="bad host"> '
+    '<img src="http://[::1/b.png" alt="unclosed bracket"></p>\n<script src="http://a..b/c.js"></script>',
+)
 
 QUERY_TARGET = "/pages/query.html?a=1&b=two"
 MAX_DELAY = 30.0
@@ -158,6 +164,9 @@ SITE_ROUTES: dict[str, MockResponse] = {
     "/slow.html": _html(200, SLOW_HTML),
     "/image.png": MockResponse(200, (("Content-Type", "image/png"),), PNG_BYTES),
     "/utf8.html": _html(200, UTF8_HTML),
+    "/pages/bad-requisites.html": _html(200, BAD_REQUISITES_HTML),
+    # A host getaddrinfo cannot even encode (an empty label): the hop is archived, the fetch fails.
+    "/redirect/bad-host": _redirect(302, "http://a..b/x"),
 }
 GZIP_IDENTITY = MockResponse(
     200, (("Content-Type", HTML), ("Vary", "Accept-Encoding")), GZIP_IDENTITY_HTML
@@ -199,6 +208,7 @@ EXPECTED_BODIES: dict[str, bytes] = {
 
 SOURCES_PATH = "/2024/01/sources.html"
 LOOPBACK_PATH = "/2024/01/loopback.html"
+BROKEN_LINKS_PATH = "/2024/02/broken-links.html"
 
 #: The citations of the sources post, in order: (target on the sites server, anchor text).
 SOURCES_CITATIONS: tuple[tuple[str, str], ...] = (
@@ -272,6 +282,43 @@ def loopback_post(sites: str) -> bytes:
     return _blog_page("Loopback", article, sites)
 
 
+def broken_links_post(sites: str) -> bytes:
+    """A post whose broken links (BROKEN_HREFS, a quotation's cite, a bare URL) sit between good ones."""
+    plain, final = escape(f"{sites}/pages/plain.html"), escape(f"{sites}/pages/final.html")
+    broken = "\n".join(
+        f'<p>Broken number {n}: <a href="{escape(href)}">bad link {n}</a> in a sentence.</p>'
+        for n, href in enumerate(BROKEN_HREFS, 1)
+    )
+    article = f"""<article>
+<h1>Broken links</h1>
+<p>Good first: <a href="{plain}">the plain page</a>.</p>
+{broken}
+<blockquote cite="{escape(BROKEN_CITE)}"><p>A quotation from a source with a broken address.</p></blockquote>
+<p>A bare address: {escape(BROKEN_BARE)} is in this sentence.</p>
+<p>Not citations: <a href="mailto:someone@example.org">mail</a>, <a href="javascript:void(0)">a script</a>, <a href="#top">the top</a>.</p>
+<p>Fetched, then in trouble: <a href="{escape(sites)}/redirect/bad-host">a redirect to a bad host</a>, <a href="{escape(sites)}/pages/bad-requisites.html">a page with bad images</a> and <a href="{escape(sites)}{escape(LONG_PATH)}">a very long address</a>.</p>
+<p>Good last: <a href="{final}">the final page</a>.</p>
+</article>"""
+    return _blog_page("Broken links", article, sites)
+
+
+#: The broken hrefs of the blog's broken-links post (BROKEN_LINKS_PATH), each with the reason it gets.
+BROKEN_HREFS: tuple[str, ...] = (
+    "http://%zz/",
+    "http://[::1",
+    "http://example.org:99999/x",
+    "https://256.1.1.1/",
+    "http://ex ample.org/",
+    "http://a..b/",
+    "//[zz]/scheme-relative",
+    "http://" + "h" * 100_000 + ".example/",
+)
+BROKEN_CITE = "http://%41%zz/quote"
+BROKEN_BARE = "http://999.999.999.999/bare"
+#: A path on the sites server longer than Scrapy's URLLENGTH_LIMIT (2083) once joined.
+LONG_PATH = "/pages/plain.html?q=" + "x" * 2100
+
+
 _POST_LIST = (
     f'<ul><li><a href="{SOURCES_PATH}">Sources and citations</a></li>\n'
     f'<li><a href="{LOOPBACK_PATH}">Loopback</a></li></ul>'
@@ -290,6 +337,8 @@ def blog_response(target: str, sites: str) -> MockResponse:
         return _html(200, sources_post(sites))
     if path == LOOPBACK_PATH:
         return _html(200, loopback_post(sites))
+    if path == BROKEN_LINKS_PATH:
+        return _html(200, broken_links_post(sites))
     if path in _BLOG_PAGES:
         title, main = _BLOG_PAGES[path]
         return _html(200, _blog_page(title, main, sites))
