@@ -6,28 +6,45 @@ import argparse
 import logging
 import sys
 
-from archive.exceptions import ArchiveError, LockedError
-from crawler.commands import archive, demo, enqueue, export, finalize, recrawl, replay, report, worker
-from crawler.commands import robustlinks
-from crawler.commands.common import UsageError
-from crawler.exitcodes import EXIT_INTERNAL, EXIT_LOCKED, EXIT_USAGE
-
-COMMANDS = (archive, demo, replay, export, recrawl, report, enqueue, worker, finalize, robustlinks)
+# Only what handles signals is imported before main() runs: a Ctrl-C during the
+# commands' imports (a third of a second) is then answered in one line, not a traceback.
+from crawler import stopsignals
+from crawler.stopsignals import Interrupted
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from crawler.commands import archive, demo, enqueue, export, finalize, recrawl, replay, report, robustlinks, worker
+
     parser = argparse.ArgumentParser(
         prog="citearchive",
         description="Archive the sources a post cites as replayable WARC snapshots.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
+    for command in (archive, demo, replay, export, recrawl, report, enqueue, worker, finalize, robustlinks):
         command.register(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    stop = stopsignals.install()  # first: SIGINT and SIGTERM are answered from here on
+    try:
+        code = _main(argv)
+    except Interrupted as exc:
+        print(f"citearchive: interrupted ({exc}) before the run started; nothing was archived", file=sys.stderr)
+        return exc.exit_code
+    # A signal that stopped the run before it was complete: 130 (SIGINT) or 143 (SIGTERM).
+    # One that came when only the manifest was left to write did not: the run's own code.
+    if stop.exit_code is not None and code != 0:
+        return stop.exit_code
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
+    from archive.exceptions import ArchiveError, LockedError
+    from crawler.commands.common import UsageError
+    from crawler.exitcodes import EXIT_INTERNAL, EXIT_LOCKED, EXIT_USAGE
+
     args = build_parser().parse_args(argv)
     try:
         code: int = args.run(args)
@@ -38,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     except LockedError as exc:
         print(f"citearchive: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    except KeyboardInterrupt:
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:  # a command that put Python's own SIGINT handler back (none does)
         print("citearchive: interrupted", file=sys.stderr)
         return 130
     except (ArchiveError, OSError) as exc:
