@@ -9,8 +9,10 @@ import sys
 import traceback
 from typing import TYPE_CHECKING
 
+from crawler import stopsignals
 from crawler.exitcodes import EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK
 from crawler.runner import build_settings
+from crawler.stopsignals import Interrupted
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -59,8 +61,8 @@ def _exit_with_parent(parent: int) -> None:
     The kernel sends SIGHUP (``PR_SET_PDEATHSIG``); the handler points stdout and
     stderr, the pipe the dead parent read, at /dev/null (log lines written into a
     broken pipe would fail the clean stop) and sends this process SIGTERM, which
-    Scrapy answers with a clean stop. Once: the kernel signals again as each thread
-    of the parent exits, and a second SIGTERM would make Scrapy stop uncleanly.
+    its StopSignals answers with a clean stop. Once: the kernel signals again as each
+    thread of the parent exits, and a second SIGTERM would stop it at once.
     """
 
     def parent_died(signum: int, frame: FrameType | None) -> None:
@@ -86,10 +88,9 @@ def run_child(options: CrawlOptions, shard: Shard, output: int, parent: int, mas
     code = EXIT_INTERNAL
     try:
         # Its own process group: a Ctrl-C at the terminal reaches the parent only, which
-        # stops each crawl process once (two signals would make Scrapy stop uncleanly).
+        # stops each crawl process once (a second signal would stop it at once).
         os.setpgid(0, 0)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        stop = stopsignals.install()  # its own, not the parent's copy (forked with its stop of the processes)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         _exit_with_parent(parent)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -99,6 +100,10 @@ def run_child(options: CrawlOptions, shard: Shard, output: int, parent: int, mas
         os.dup2(output, 2)
         os.close(output)
         code = _crawl(options, shard)
+        if code != EXIT_OK and stop.exit_code is not None:
+            code = stop.exit_code
+    except Interrupted as exc:  # before its crawl started: nothing to write
+        code = exc.exit_code
     except BaseException:  # noqa: BLE001 - the crawl process's last line: report, then exit with a code
         traceback.print_exc()
     finally:
@@ -110,14 +115,10 @@ def run_child(options: CrawlOptions, shard: Shard, output: int, parent: int, mas
 
 
 def _crawl(options: CrawlOptions, shard: Shard) -> int:
-    from scrapy.crawler import CrawlerProcess
-
+    from crawler.runner import crawl
     from crawler.spiders.citations import CitationsSpider
 
-    process = CrawlerProcess(shard_settings(options, shard))
-    crawler = process.create_crawler(CitationsSpider)
-    process.crawl(crawler)
-    process.start()
+    crawler = crawl(shard_settings(options, shard), CitationsSpider)
     reason = crawler.stats.get_value("finish_reason") if crawler.stats is not None else None
     if reason is None:  # the spider never closed: it failed to start (logged above)
         return EXIT_INTERNAL

@@ -68,7 +68,7 @@ class StopSignals:
         self.count = 0
         self.active = False
         self._stoppers: list[Callable[[int], None]] = []
-        self._kill_hooks: list[Callable[[], None]] = []
+        self._kill_hooks: list[Callable[[], object]] = []
 
     @property
     def exit_code(self) -> int | None:
@@ -105,7 +105,7 @@ class StopSignals:
             self._stoppers.remove(stop)
 
     @contextmanager
-    def killing(self, hook: Callable[[], None]) -> Iterator[None]:
+    def killing(self, hook: Callable[[], object]) -> Iterator[None]:
         """While inside, a second signal calls ``hook()`` before the process exits (kill children, no orphans)."""
         self._kill_hooks.append(hook)
         try:
@@ -131,10 +131,18 @@ class StopSignals:
             pass
         os._exit(exit_code(signum))
 
-    def note_finishing(self, signum: int) -> None:
-        """A ``stop`` for a run's end: what remains (manifest, index) is short, and is what a stop must keep."""
+    @contextmanager
+    def finishing(self) -> Iterator[None]:
+        """While inside (a run, once it has begun), a signal is only noted: the run stops its crawl or
+        render phase (their own :meth:`stopping`) and goes on to write what it has, the manifest and
+        the index, which is short and what a stop must keep."""
+        with self.stopping(self._note):
+            yield
+
+    def _note(self, signum: int) -> None:
+        message = f"citearchive: {signal_name(signum)}: stopping; the manifest of what was archived is written (signal again to stop at once)\n"
         try:
-            os.write(2, f"citearchive: {signal_name(signum)}: finishing the manifest (signal again to stop at once)\n".encode())
+            os.write(2, message.encode())
         except OSError:
             pass
 

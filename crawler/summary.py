@@ -30,8 +30,13 @@ class _ExitTally:
     def note(self, kind: str, value: dict[str, Any]) -> None:
         if kind == "post":
             snapshot = value.get("snapshot")
-            self.post_failed = self.post_failed or (snapshot is not None and snapshot["status"] != "archived")
-        elif (value["capture"].get("reason") or "").startswith(NOT_ATTEMPTED):
+            if snapshot is not None and (snapshot.get("reason") or "").startswith(NOT_ATTEMPTED):
+                self.incomplete = True  # an interrupted run never read it (crawler/unreached.py)
+            elif snapshot is not None and snapshot["status"] != "archived":
+                self.post_failed = True
+        elif (value["capture"].get("reason") or "").startswith(NOT_ATTEMPTED) or (
+            (value.get("render") or {}).get("reason") or ""
+        ).startswith(NOT_ATTEMPTED):
             self.incomplete = True
 
     @property

@@ -94,7 +94,10 @@ def run(args: argparse.Namespace) -> int:
     )
     if not state.claim_worker(client, run_info, worker_id, heartbeat_ttl(options)):
         raise UsageError(f"a worker with id {worker_id!r} is running in run {run_info.run_id}: pick another --worker-id")
-    print(f"worker {worker_id}: run {run_info.run_id}, staging in {options.staging}", flush=True)
-    reason = run_worker(options)
-    print(f"worker {worker_id}: stopped ({reason})", flush=True)
+    from crawler.stopsignals import installed
+
+    with installed().finishing():  # SIGINT/SIGTERM: requests cut and handed back to the queue, 130/143
+        print(f"worker {worker_id}: run {run_info.run_id}, staging in {options.staging}", flush=True)
+        reason = run_worker(options)
+        print(f"worker {worker_id}: stopped ({reason})", flush=True)
     return EXIT_OK if reason == "finished" else EXIT_INCOMPLETE

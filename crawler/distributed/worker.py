@@ -9,14 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.distributed.keys import STAGING_DIR
 from crawler.distributed.presence import ttl_for
 from crawler.distributed.spider import DistributedCitationsSpider
 from crawler.distributed.state import RunInfo
-from crawler.runner import CrawlOptions, build_settings
+from crawler.runner import CrawlOptions, build_settings, crawl
 
 
 def default_worker_id() -> str:
@@ -60,7 +59,12 @@ def worker_settings(options: WorkerOptions) -> Settings:
         "crawler.pipelines.manifest.ManifestPipeline": None,
         "crawler.distributed.pipeline.PartialManifestPipeline": 800,
     }
-    extensions = {**settings.getdict("EXTENSIONS"), "crawler.distributed.presence.WorkerPresence": 200}
+    extensions = {
+        **settings.getdict("EXTENSIONS"),
+        "crawler.distributed.presence.WorkerPresence": 200,
+        # What a stop (SIGINT, SIGTERM) took from this worker goes back to the shared queue.
+        "crawler.distributed.requeue.RequeueInterrupted": 650,
+    }
     settings.setdict(
         {
             "ITEM_PIPELINES": pipelines,
@@ -96,8 +100,5 @@ def heartbeat_ttl(options: WorkerOptions) -> float:
 
 def run_worker(options: WorkerOptions) -> str:
     """Crawl until idle for ``idle_exit`` seconds (0: until stopped); return Scrapy's finish reason."""
-    process = CrawlerProcess(worker_settings(options))
-    crawler = process.create_crawler(DistributedCitationsSpider)
-    process.crawl(crawler)
-    process.start()
+    crawler = crawl(worker_settings(options), DistributedCitationsSpider)
     return str(crawler.stats.get_value("finish_reason") or "unknown")

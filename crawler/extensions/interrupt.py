@@ -37,7 +37,7 @@ class RequestInterrupted(IgnoreRequest):
 
 
 def was_interrupted(failure: Failure) -> bool:
-    return failure.check(RequestInterrupted) is not None
+    return isinstance(failure.value, RequestInterrupted)
 
 
 class Interrupt:
@@ -103,10 +103,10 @@ class Interrupt:
 
     def request_reached_downloader(self, request: Request, **_: Any) -> None:
         if self.reason is not None:
-            from twisted.internet import reactor
+            from scrapy.utils.asyncio import call_later
 
             # Sent before the downloader queues it: drop it (and any other) just after.
-            reactor.callLater(0, self._drop_queued)
+            call_later(0, self._drop_queued)
 
     def _drop_queued(self) -> None:
         engine = getattr(self.crawler, "engine", None)
@@ -118,7 +118,8 @@ class Interrupt:
                 request, waiting = slot.queue.popleft()
                 self.crawler.stats.inc_value("archive/interrupted/dropped")
                 self.crawler.signals.send_catch_log(signal=request_interrupted, request=request)
-                waiting.errback(Failure(RequestInterrupted(f"the run was interrupted ({self.reason})")))
+                error = RequestInterrupted(f"the run was interrupted ({self.reason})")
+                waiting.errback(Failure(error))  # type: ignore[no-untyped-call]  # Twisted's constructor is untyped
 
 
 async def _sleep(seconds: float) -> None:
