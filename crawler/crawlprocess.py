@@ -88,9 +88,13 @@ def run_child(options: CrawlOptions, shard: Shard, output: int, parent: int, mas
     code = EXIT_INTERNAL
     try:
         # Its own process group: a Ctrl-C at the terminal reaches the parent only, which
-        # stops each crawl process once (a second signal would stop it at once).
+        # stops each crawl process once (a second signal would stop it at once). Until its
+        # crawl is set up (see _crawl) the process has nothing to save, and a stop ends it
+        # at once, by the kernel: 200 processes importing Scrapy on two cores would
+        # otherwise each need the CPU to unwind.
         os.setpgid(0, 0)
-        stop = stopsignals.install()  # its own, not the parent's copy (forked with its stop of the processes)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         _exit_with_parent(parent)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -100,8 +104,6 @@ def run_child(options: CrawlOptions, shard: Shard, output: int, parent: int, mas
         os.dup2(output, 2)
         os.close(output)
         code = _crawl(options, shard)
-        if code != EXIT_OK and stop.exit_code is not None:
-            code = stop.exit_code
     except Interrupted as exc:  # before its crawl started: nothing to write
         code = exc.exit_code
     except BaseException:  # noqa: BLE001 - the crawl process's last line: report, then exit with a code
@@ -118,8 +120,14 @@ def _crawl(options: CrawlOptions, shard: Shard) -> int:
     from crawler.runner import crawl
     from crawler.spiders.citations import CitationsSpider
 
-    crawler = crawl(shard_settings(options, shard), CitationsSpider)
+    settings = shard_settings(options, shard)
+    # Its own StopSignals, not the parent's copy (forked with the parent's stop of the processes):
+    # from here a stop closes the crawl cleanly, and the process exits 143.
+    stop = stopsignals.install()
+    crawler = crawl(settings, CitationsSpider, exit_before_start=True)
     reason = crawler.stats.get_value("finish_reason") if crawler.stats is not None else None
     if reason is None:  # the spider never closed: it failed to start (logged above)
-        return EXIT_INTERNAL
-    return EXIT_OK if reason == "finished" else EXIT_INCOMPLETE
+        return stop.exit_code or EXIT_INTERNAL
+    if reason == "finished":
+        return EXIT_OK
+    return stop.exit_code or EXIT_INCOMPLETE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from scrapy.settings import Settings
 from archive.collection import Collection
 from crawler.runid import new_run_id
 from crawler.spiders.citations import CitationsSpider
-from crawler.stopsignals import installed, signal_name
+from crawler.stopsignals import exit_code, installed, signal_name
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -78,14 +79,18 @@ def run_crawl(options: CrawlOptions) -> Path:
     return Collection(options.out, options.collection).manifest_path(options.run_id)
 
 
-def crawl(settings: Settings, spidercls: type[Spider]) -> Crawler:
+def crawl(settings: Settings, spidercls: type[Spider], *, exit_before_start: bool = False) -> Crawler:
     """Run one crawl in this process, with one CrawlerProcess and one reactor start; return its crawler.
 
     With the CLI's :class:`~crawler.stopsignals.StopSignals` installed, SIGINT and
     SIGTERM go to the :class:`~crawler.extensions.interrupt.Interrupt` extension
     (requests cut, the spider closed within moments) rather than to Scrapy's
     handlers, whose stop waits for every request the downloader holds. Without
-    it (library use) Scrapy handles them as usual.
+    it (library use) Scrapy handles them as usual. With ``exit_before_start`` (a
+    crawl process of ``--processes``, whose parent writes the manifest) a stop
+    that comes before the engine runs ends the process at once: it has archived
+    nothing, and 200 such processes starting on two cores would take many seconds
+    of CPU to open and close their spiders.
     """
     stop = installed()
     process = CrawlerProcess(settings)
@@ -93,6 +98,8 @@ def crawl(settings: Settings, spidercls: type[Spider]) -> Crawler:
     started = False
 
     def interrupt(signum: int) -> None:  # in the signal handler: hand the stop to the reactor
+        if exit_before_start and not (started and _engine_running(crawler)):
+            os._exit(exit_code(signum))
         if started:
             from twisted.internet import reactor
 
@@ -106,6 +113,11 @@ def crawl(settings: Settings, spidercls: type[Spider]) -> Crawler:
             interrupt(stop.signum)
         process.start(install_signal_handlers=not stop.active)
     return crawler
+
+
+def _engine_running(crawler: Crawler) -> bool:
+    engine = getattr(crawler, "engine", None)
+    return bool(engine is not None and engine.running)
 
 
 def _interrupt(crawler: Crawler, signum: int) -> None:
