@@ -31,8 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = _main(argv)
     except Interrupted as exc:
-        print(f"citearchive: interrupted ({exc}) before the run started; nothing was archived", file=sys.stderr)
+        # Raised only where nothing had begun that a stop must finish (crawls and renders finish theirs).
+        print(f"citearchive: interrupted ({exc})", file=sys.stderr)
         return exc.exit_code
+    finally:
+        stopsignals.uninstall(stop)
     # A signal that stopped the run before it was complete: 130 (SIGINT) or 143 (SIGTERM).
     # One that came when only the manifest was left to write did not: the run's own code.
     if stop.exit_code is not None and code != 0:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import signal
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from types import FrameType
 
-__all__ = ["STOP_SIGNALS", "Interrupted", "StopSignals", "exit_code", "install", "installed", "signal_name"]
+__all__ = ["STOP_SIGNALS", "Interrupted", "StopSignals", "exit_code", "install", "installed", "signal_name", "uninstall"]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -69,6 +69,7 @@ class StopSignals:
         self.active = False
         self._stoppers: list[Callable[[int], None]] = []
         self._kill_hooks: list[Callable[[], object]] = []
+        self._previous: dict[int, Any] = {}
 
     @property
     def exit_code(self) -> int | None:
@@ -76,8 +77,15 @@ class StopSignals:
 
     def install(self) -> None:
         for signum in STOP_SIGNALS:
-            signal.signal(signum, self._handle)
+            self._previous[signum] = signal.signal(signum, self._handle)
         self.active = True
+
+    def uninstall(self) -> None:
+        """Put back the handlers it replaced (a command run in-process, as tests do, leaves none behind)."""
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+        self.active = False
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.count += 1
@@ -156,6 +164,14 @@ def install() -> StopSignals:
     _installed = StopSignals()
     _installed.install()
     return _installed
+
+
+def uninstall(stop: StopSignals) -> None:
+    """Undo :func:`install` (the CLI's last step)."""
+    global _installed  # noqa: PLW0603
+    stop.uninstall()
+    if _installed is stop:
+        _installed = None
 
 
 def installed() -> StopSignals:

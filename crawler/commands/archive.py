@@ -326,7 +326,7 @@ def render_after_crawl(options: Any, manifest_path: Path) -> bool:
     # RenderConfig.enabled, read before the render phase (and its 50 ms of imports) is loaded.
     if not (settings.getbool("ARCHIVE_RENDER") or settings.getlist("ARCHIVE_RENDER_DOMAINS")):
         return True
-    if exit_code_for(manifest_path) == EXIT_INCOMPLETE:
+    if exit_code_for(manifest_path, renders=False) == EXIT_INCOMPLETE:
         return True
     from crawler.render.phase import RenderConfig, run_render_phase
 

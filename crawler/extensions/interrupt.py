@@ -95,7 +95,10 @@ class Interrupt:
         while crawler.crawling and (engine is None or not engine.running):
             await _sleep(_START_POLL)
             engine = getattr(crawler, "engine", None)
-        if crawler.crawling:
+        # Not when the spider is closing already (it finished; its manifest is being written):
+        # stopping the engine would end the crawl, and the reactor, before that close is done.
+        slot = getattr(engine, "_slot", None)  # as Scrapy's own close_spider_async looks at it
+        if crawler.crawling and slot is not None and slot.closing is None:
             await crawler.stop_async()
 
     def _stop_failed(self, failure: Failure) -> None:
