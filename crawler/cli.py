@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 # Only what handles signals is imported before main() runs: a Ctrl-C during the
@@ -27,15 +28,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``citearchive ARGV`` (``sys.argv[1:]`` when None, as the console script calls it); return the exit code.
+
+    SIGINT and SIGTERM are handled from the first line (crawler/stopsignals.py). Called with
+    ``argv`` (in-process, as tests do), the signal handlers it replaced are put back on return.
+    As the program (``argv`` None) it ends the process itself, once its output is flushed:
+    Python's teardown puts its default handlers back first, so a signal then would kill the
+    process (-2, -15) or print a KeyboardInterrupt traceback after a run that succeeded.
+    """
     stop = stopsignals.install()  # first: SIGINT and SIGTERM are answered from here on
+    try:
+        code = _exit_code(stop, argv)
+    except BaseException:
+        stopsignals.uninstall(stop)
+        raise
+    if argv is None:
+        stop.finished(code)  # from here a signal exits with the command's code
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(code)
+    stopsignals.uninstall(stop)
+    return code
+
+
+def _exit_code(stop: stopsignals.StopSignals, argv: list[str] | None) -> int:
     try:
         code = _main(argv)
     except Interrupted as exc:
         # Raised only where nothing had begun that a stop must finish (crawls and renders finish theirs).
         print(f"citearchive: interrupted ({exc})", file=sys.stderr)
         return exc.exit_code
-    finally:
-        stopsignals.uninstall(stop)
     # A signal that stopped the run before it was complete: 130 (SIGINT) or 143 (SIGTERM).
     # One that came when only the manifest was left to write did not: the run's own code.
     if stop.exit_code is not None and code != 0:

@@ -191,6 +191,8 @@ class _Run:
             pids = ", ".join(str(c.pid) for c in live)
             with self.output_lock:
                 _write_raw(f"citearchive: stopping {len(live)} crawl process(es) (pids {pids}) (signal again to force)\n")
+        elif self.children:
+            _write_raw("citearchive: the crawl processes have ended: the manifest and index are written first\n")
         for child in live:
             try:
                 os.kill(child.pid, signal.SIGTERM)

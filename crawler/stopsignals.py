@@ -70,6 +70,7 @@ class StopSignals:
         self._stoppers: list[Callable[[int], None]] = []
         self._kill_hooks: list[Callable[[], object]] = []
         self._previous: dict[int, Any] = {}
+        self._finished: int | None = None  # the command's exit code, once it returned
 
     @property
     def exit_code(self) -> int | None:
@@ -80,6 +81,11 @@ class StopSignals:
             self._previous[signum] = signal.signal(signum, self._handle)
         self.active = True
 
+    def finished(self, code: int) -> None:
+        """The command returned ``code``: a signal from now on exits with it at once (no traceback
+        from Python's handlers while the interpreter shuts down, no wait for its threads)."""
+        self._finished = code
+
     def uninstall(self) -> None:
         """Put back the handlers it replaced (a command run in-process, as tests do, leaves none behind)."""
         for signum, handler in self._previous.items():
@@ -88,6 +94,8 @@ class StopSignals:
         self.active = False
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._finished is not None:  # the command is done, the interpreter exiting: nothing to stop
+            os._exit(self._finished)
         self.count += 1
         if self.signum is None:
             self.signum = signum

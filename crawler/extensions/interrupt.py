@@ -78,14 +78,23 @@ class Interrupt:
             return
         self.reason = reason
         self.crawler.stats.set_value("archive/interrupted", reason)
-        logger.warning(
-            "Received %(reason)s: stopping now; requests in flight are cut and queued ones dropped, their "
-            "citations listed as not attempted (send it again to stop at once)",
-            {"reason": reason},
-        )
+        closing = _closing(self.crawler)
+        if closing:  # e.g. it finished: the close under way writes the manifest, and then the run ends
+            logger.warning(
+                "Received %(reason)s as the crawl ends: its manifest and index are written first "
+                "(send it again to stop at once)",
+                {"reason": reason},
+            )
+        else:
+            logger.warning(
+                "Received %(reason)s: stopping now; requests in flight are cut and queued ones dropped, their "
+                "citations listed as not attempted (send it again to stop at once)",
+                {"reason": reason},
+            )
         self.crawler.signals.send_catch_log(signal=run_interrupted, reason=reason)
         self._drop_queued()
-        deferred_from_coro(self._stop()).addErrback(self._stop_failed)
+        if not closing:
+            deferred_from_coro(self._stop()).addErrback(self._stop_failed)
 
     async def _stop(self) -> None:
         crawler = self.crawler
@@ -97,8 +106,7 @@ class Interrupt:
             engine = getattr(crawler, "engine", None)
         # Not when the spider is closing already (it finished; its manifest is being written):
         # stopping the engine would end the crawl, and the reactor, before that close is done.
-        slot = getattr(engine, "_slot", None)  # as Scrapy's own close_spider_async looks at it
-        if crawler.crawling and slot is not None and slot.closing is None:
+        if crawler.crawling and not _closing(crawler):
             await crawler.stop_async()
 
     def _stop_failed(self, failure: Failure) -> None:
@@ -123,6 +131,12 @@ class Interrupt:
                 self.crawler.signals.send_catch_log(signal=request_interrupted, request=request)
                 error = RequestInterrupted(f"the run was interrupted ({self.reason})")
                 waiting.errback(Failure(error))  # type: ignore[no-untyped-call]  # Twisted's constructor is untyped
+
+
+def _closing(crawler: Crawler) -> bool:
+    """Whether the engine is closing the spider (as Scrapy's own close_spider_async tells, by its slot)."""
+    slot = getattr(getattr(crawler, "engine", None), "_slot", None)
+    return slot is not None and slot.closing is not None
 
 
 async def _sleep(seconds: float) -> None:

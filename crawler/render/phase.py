@@ -240,12 +240,14 @@ def _resources(proxy: RecordingProxy, page_url: str, requested: list[str], failu
     return {"archived": archived, "failed": failed}
 
 
-async def _render_all(session: _Session, jobs: list[RenderJob], profile: Path) -> set[str]:
-    """Render ``jobs`` in one browser, at most ``max_pages`` at a time; return the keys journalled."""
+async def _render_all(session: _Session, jobs: list[RenderJob], profile: Path, done: set[str]) -> None:
+    """Render ``jobs`` in one browser, at most ``max_pages`` at a time; add each key journalled to ``done``.
+
+    ``done`` is the caller's: when a stop cancels this, it still knows what was journalled.
+    """
     from playwright.async_api import async_playwright
 
     config = session.config
-    done: set[str] = set()
     port = await session.proxy.start()
     limit = asyncio.Semaphore(config.max_pages)
 
@@ -282,7 +284,6 @@ async def _render_all(session: _Session, jobs: list[RenderJob], profile: Path) -
                 await context.close()
     finally:
         await session.proxy.close()
-    return done
 
 
 def _run_cancellable(coroutine: Any) -> tuple[Any, bool]:
@@ -349,8 +350,8 @@ def run_render_phase(config: RenderConfig) -> bool:
         if stop.signum is None:  # else stopped before the browser started: every page is not attempted
             logger.info("Rendering %(n)d page(s) in Chromium", {"n": len(jobs)})
             with stop.killing(functools.partial(reap, str(profile))):  # a second signal: no Chromium left behind
-                result, interrupted = _run_cancellable(_render_all(session, jobs, profile))
-            done = result or set()
+                _, interrupted = _run_cancellable(_render_all(session, jobs, profile, done))
+            interrupted = interrupted and len(done) < len(jobs)  # a stop as the browser closed cut nothing
     finally:
         reap(str(profile))
         session.executor.shutdown(wait=True)  # the page in flight, if any, is written first

@@ -94,7 +94,37 @@ def _slow_post(mocksite: Any, tag: str, post_delay: float, pages: int = PAGES, d
     return f"{mocksite.blog}{SLOW_POST_PATH}?post_delay={post_delay:g}&n={pages}&delay={delay:g}&tag={tag}"
 
 
+#: Lines of an earlier index that the "end" cases put in the collection: merging the run's
+#: captures into it takes a few tenths of a second, the window the signal is sent in.
+BIG_INDEX_LINES = 300_000
+
+
+def _big_index(collection: Path) -> None:
+    """Append a large earlier index (sorted after the mock site's 127,0,0,1 keys) to the collection's."""
+    index = collection / "indexes" / "index.cdxj"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    with index.open("a", encoding="utf-8") as out:
+        for i in range(BIG_INDEX_LINES):
+            fields = {"url": f"http://earlier.example.org/page/{i:07d}", "mime": "text/html", "status": "200",
+                      "digest": "sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "length": "1000", "offset": str(i * 1000),
+                      "filename": "earlier.warc.gz"}  # fmt: skip
+            out.write(f"org,example,earlier)/page/{i:07d} 20240101000000 {json.dumps(fields)}\n")
+
+
 def _case_run(mocksite: Any, tmp_path: Path, mode: str, moment: str, tag: str) -> Run:
+    run = _case_command(mocksite, tmp_path, mode, moment, tag)
+    if moment == "end":
+        prepare = run.prepare
+
+        def prepare_end() -> None:
+            prepare()
+            _big_index(run.collection)
+
+        run.prepare = prepare_end
+    return run
+
+
+def _case_command(mocksite: Any, tmp_path: Path, mode: str, moment: str, tag: str) -> Run:
     out, log = tmp_path / "out", tmp_path / "run.log"
     fetch = ["--allow-private", "--delay", "0.02", "--retries", "0"]
     post_delay = 3.0 if moment == "post" else 0.0
@@ -140,23 +170,24 @@ def _answers_signals(pid: int) -> bool:
     return bool(caught & (1 << (signal.SIGTERM - 1)))
 
 
-def _received(mocksite: Any, tag: str) -> int:
-    return sum(f"{tag}=" in r["target"] for r in mocksite.received("sites"))
+def _received(mocksite: Any, before: dict[str, int], server: str) -> list[str]:
+    """Targets the mock ``server`` received since this run started (a recrawl's first run, earlier cases)."""
+    return [r["target"] for r in mocksite.received(server)[before[server] :]]
 
 
-def _moment_reached(run: Run, mode: str, moment: str, pid: int, mocksite: Any, before: int) -> bool:
+def _moment_reached(run: Run, mode: str, moment: str, pid: int, mocksite: Any, before: dict[str, int]) -> bool:
     text = run.log.read_text(errors="replace") if run.log.exists() else ""
     if moment == "startup":
         return _answers_signals(pid)
     if moment == "post":
-        return any(run.tag in r["target"] and SLOW_POST_PATH in r["target"] for r in mocksite.received("blog"))
+        return any(run.tag in target and SLOW_POST_PATH in target for target in _received(mocksite, before, "blog"))
     if moment == "crawl":
         if mode == "demo":  # the demo's own sites: its journal has a first capture
             journals = list((run.collection / "manifests").glob("*.journal.jsonl"))
             return any('"kind":"capture"' in p.read_text().replace(" ", "") for p in journals)
         if mode == "render":
-            return "Closing spider" not in text and any("/js/" in r["target"] for r in mocksite.received("sites"))
-        return _received(mocksite, run.tag) >= before + 3  # before: what a recrawl's first run fetched
+            return "Closing spider" not in text and any("/js/" in target for target in _received(mocksite, before, "sites"))
+        return sum(f"{run.tag}=" in target for target in _received(mocksite, before, "sites")) >= 3
     if moment == "render":
         return "Rendering 1 page(s) in Chromium" in text
     assert moment == "end"
@@ -173,7 +204,7 @@ def _stop(run: Run, mode: str, moment: str, signum: int, tmp_path: Path, mocksit
         process = subprocess.Popen(
             _command(tmp_path, run.args), cwd=REPO_ROOT, stdout=stream, stderr=stream, stdin=subprocess.DEVNULL
         )
-    before = _received(mocksite, run.tag)
+    before = {server: len(mocksite.received(server)) for server in ("sites", "blog")}
     try:
         deadline = time.monotonic() + 120
         while not _moment_reached(run, mode, moment, process.pid, mocksite, before):
@@ -258,6 +289,10 @@ def test_signal_stops_quickly_and_the_same_command_resumes(
         assert manifest is None
     elif moment == "end":  # the crawl was over: the manifest is complete, the exit code the run's own
         assert code == 0, text[-3000:]
+        # The Interrupt extension or the render phase says so; with --processes, the parent (its crawl
+        # processes had closed their spiders, some may not have exited yet).
+        ends = ("as the crawl ends", "Interrupted: closing the browser", "the crawl processes have ended", "crawl process(es)")
+        assert any(words in text for words in ends), text[-3000:]  # the signal came during the end
         assert manifest is not None and len(_citations(manifest)) == run.citations
         assert all(c["capture"]["status"] in ("archived", "failed") for c in _citations(manifest))
     else:
