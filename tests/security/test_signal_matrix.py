@@ -188,8 +188,9 @@ def _moment_reached(run: Run, mode: str, moment: str, pid: int, mocksite: Any, b
         if mode == "render":
             return "Closing spider" not in text and any("/js/" in target for target in _received(mocksite, before, "sites"))
         return sum(f"{run.tag}=" in target for target in _received(mocksite, before, "sites")) >= 3
-    if moment == "render":
-        return "Rendering 1 page(s) in Chromium" in text
+    if moment == "render":  # Chromium runs (its profile directory names the run)
+        run_ids = _run_ids(run.collection) if (run.collection / "manifests").is_dir() else []
+        return "Rendering 1 page(s) in Chromium" in text and any(find_processes(f"citearchive-render-{r}") for r in run_ids)
     assert moment == "end"
     if mode == "processes":
         return text.count("Spider closed (finished)") >= 2
