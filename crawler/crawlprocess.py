@@ -9,8 +9,10 @@ import sys
 import traceback
 from typing import TYPE_CHECKING
 
+from crawler import stopsignals
 from crawler.exitcodes import EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK
 from crawler.runner import build_settings
+from crawler.stopsignals import Interrupted
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -59,8 +61,8 @@ def _exit_with_parent(parent: int) -> None:
     The kernel sends SIGHUP (``PR_SET_PDEATHSIG``); the handler points stdout and
     stderr, the pipe the dead parent read, at /dev/null (log lines written into a
     broken pipe would fail the clean stop) and sends this process SIGTERM, which
-    Scrapy answers with a clean stop. Once: the kernel signals again as each thread
-    of the parent exits, and a second SIGTERM would make Scrapy stop uncleanly.
+    its StopSignals answers with a clean stop. Once: the kernel signals again as each
+    thread of the parent exits, and a second SIGTERM would stop it at once.
     """
 
     def parent_died(signum: int, frame: FrameType | None) -> None:
@@ -86,9 +88,12 @@ def run_child(options: CrawlOptions, shard: Shard, output: int, parent: int, mas
     code = EXIT_INTERNAL
     try:
         # Its own process group: a Ctrl-C at the terminal reaches the parent only, which
-        # stops each crawl process once (two signals would make Scrapy stop uncleanly).
+        # stops each crawl process once (a second signal would stop it at once). Until its
+        # crawl is set up (see _crawl) the process has nothing to save, and a stop ends it
+        # at once, by the kernel: 200 processes importing Scrapy on two cores would
+        # otherwise each need the CPU to unwind.
         os.setpgid(0, 0)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         _exit_with_parent(parent)
@@ -99,6 +104,8 @@ def run_child(options: CrawlOptions, shard: Shard, output: int, parent: int, mas
         os.dup2(output, 2)
         os.close(output)
         code = _crawl(options, shard)
+    except Interrupted as exc:  # before its crawl started: nothing to write
+        code = exc.exit_code
     except BaseException:  # noqa: BLE001 - the crawl process's last line: report, then exit with a code
         traceback.print_exc()
     finally:
@@ -110,19 +117,20 @@ def run_child(options: CrawlOptions, shard: Shard, output: int, parent: int, mas
 
 
 def _crawl(options: CrawlOptions, shard: Shard) -> int:
-    from scrapy.crawler import CrawlerProcess
-
+    from crawler.runner import crawl
     from crawler.spiders.citations import CitationsSpider
 
     from crawler.runlog import install_run_log
 
     settings = shard_settings(options, shard)
     install_run_log(settings, options.verbosity, part=shard.part)  # the run's log file; stderr: the parent relays it
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(CitationsSpider)
-    process.crawl(crawler)
-    process.start()
+    # Its own StopSignals, not the parent's copy (forked with the parent's stop of the processes):
+    # from here a stop closes the crawl cleanly, and the process exits 143.
+    stop = stopsignals.install()
+    crawler = crawl(settings, CitationsSpider, exit_before_start=True)
     reason = crawler.stats.get_value("finish_reason") if crawler.stats is not None else None
     if reason is None:  # the spider never closed: it failed to start (logged above)
-        return EXIT_INTERNAL
-    return EXIT_OK if reason == "finished" else EXIT_INCOMPLETE
+        return stop.exit_code or EXIT_INTERNAL
+    if reason == "finished":
+        return EXIT_OK
+    return stop.exit_code or EXIT_INCOMPLETE

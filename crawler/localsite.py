@@ -291,8 +291,11 @@ class SiteGroup:
     of site NAME without its trailing slash, so pages can link across origins.
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], *, host: str = "127.0.0.1", ports: Mapping[str, int] | None = None
+    ) -> None:
         self.root = Path(root).resolve()
+        self.host = host
         names = sorted(
             entry.name
             for entry in self.root.iterdir()
@@ -300,9 +303,20 @@ class SiteGroup:
         )
         if not names:
             raise ValueError(f"{self.root} has no site folders; add one subdirectory per site")
-        self.servers: dict[str, SiteServer] = {
-            name: SiteServer(self.root / name, host=host, transform=self.render) for name in names
+        #: The ports asked for (``ports``: each site's, 0 or missing for any free port).
+        self.preferred = {name: int((ports or {}).get(name, 0)) for name in names}
+        self.servers: dict[str, SiteServer] = self._servers(self.preferred)
+
+    def _servers(self, ports: Mapping[str, int]) -> dict[str, SiteServer]:
+        return {
+            name: SiteServer(self.root / name, host=self.host, port=port, transform=self.render)
+            for name, port in ports.items()
         }
+
+    @property
+    def ports(self) -> dict[str, int]:
+        """Each running site's port."""
+        return {name: server.port for name, server in self.servers.items()}
 
     def __getitem__(self, name: str) -> SiteServer:
         return self.servers[name]
@@ -328,6 +342,18 @@ class SiteGroup:
         return PLACEHOLDER.sub(substitute, data)
 
     def start(self) -> Self:
+        """Start every site, on its preferred port; if one is taken, every site on a free port instead."""
+        try:
+            self._start_all()
+        except OSError:
+            if not any(self.preferred.values()):
+                raise
+            logger.info("A preferred port is taken: serving every site on a free port")
+            self.servers = self._servers(dict.fromkeys(self.servers, 0))
+            self._start_all()
+        return self
+
+    def _start_all(self) -> None:
         started: list[SiteServer] = []
         try:
             for server in self.servers.values():
@@ -336,7 +362,6 @@ class SiteGroup:
             for server in started:
                 server.stop()
             raise
-        return self
 
     def stop(self) -> None:
         for server in self.servers.values():

@@ -26,10 +26,10 @@ from crawler.pipelines.manifest import utc_now
 from crawler.processprogress import JournalProgress
 from crawler.runner import build_settings
 from crawler.shards import STAGING_DIR, Shard, run_warc_prefix
+from crawler.stopsignals import exit_code, installed
 
 if TYPE_CHECKING:
     from pathlib import Path
-    from types import FrameType
 
     from crawler.runner import CrawlOptions
 
@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["ProcessesOutcome", "gather_leftovers", "run_processes"]
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+#: How a crawl process ends when it crawled its shard, or was stopped (by a signal, or early).
+_ENDS = frozenset({EXIT_OK, EXIT_INCOMPLETE, *(exit_code(signum) for signum in _STOP_SIGNALS)})
 
 
 @dataclass(slots=True)
@@ -53,7 +55,7 @@ class Child:
 
     def problem(self, stopping: bool) -> str | None:
         """One line when the process did not end as a crawl ends (finished, or stopped early), else None."""
-        if self.status is None or self.status in (EXIT_OK, EXIT_INCOMPLETE):
+        if self.status is None or self.status in _ENDS:
             return None
         if self.status < 0:
             try:
@@ -118,9 +120,10 @@ class _Run:
     def start(self) -> None:
         """Fork one crawl process per shard (before any thread of this process starts).
 
-        SIGINT and SIGTERM are blocked meanwhile: one arriving now is handled
-        once every process exists (and stops them all), and a new process
-        never runs this process's handler.
+        SIGINT and SIGTERM are blocked meanwhile, so a new process never runs
+        this process's handler; one arriving now ends the forking (no further
+        process starts) and is handled once the mask is restored, stopping those
+        that started.
         """
         sys.stdout.flush()
         sys.stderr.flush()
@@ -129,6 +132,8 @@ class _Run:
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
             for shard in self.shards:
+                if _STOP_SIGNALS & signal.sigpending():
+                    break
                 read_fd, write_fd = os.pipe()
                 pid = os.fork()
                 if pid == 0:  # the crawl process: never returns
@@ -140,7 +145,7 @@ class _Run:
                 inherited.append(read_fd)
                 self.children.append(Child(shard, pid, os.fdopen(read_fd, "rb")))
         except OSError:
-            self.stop(signal.SIGTERM, None)
+            self.stop(signal.SIGTERM)
             self.wait()
             raise
         finally:
@@ -174,24 +179,34 @@ class _Run:
                     except (OSError, ValueError):  # closed (a pipe to `head`): drop the rest
                         writable = False
 
-    def stop(self, signum: int, frame: FrameType | None) -> None:
-        """SIGINT/SIGTERM: each live crawl process gets SIGTERM (a second signal, as in Scrapy, forces it)."""
+    def stop(self, signum: int) -> None:
+        """SIGINT/SIGTERM (in the signal handler): each live crawl process gets SIGTERM and stops within moments.
+
+        The line is written with os.write: print() could re-enter a stream the
+        interrupted code was writing. A second signal is :meth:`kill`.
+        """
         self.stopping += 1
         live = [child for child in self.children if child.status is None]
         if live:
+            pids = ", ".join(str(c.pid) for c in live)
             with self.output_lock:
-                how = "stopping" if self.stopping == 1 else "forcing"
-                print(
-                    f"citearchive: {how} {len(live)} crawl process(es) (pids {', '.join(str(c.pid) for c in live)})"
-                    + (" (signal again to force)" if self.stopping == 1 else ""),
-                    file=sys.stderr,
-                    flush=True,
-                )
+                _write_raw(f"citearchive: stopping {len(live)} crawl process(es) (pids {pids}) (signal again to force)\n")
+        elif self.children:
+            _write_raw("citearchive: the crawl processes have ended: the manifest and index are written first\n")
         for child in live:
             try:
                 os.kill(child.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+
+    def kill(self) -> None:
+        """A second signal: every crawl process is killed (SIGKILL) before this one exits; the next run recovers."""
+        for child in self.children:
+            if child.status is None:
+                try:
+                    os.kill(child.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def wait(self) -> list[str]:
         """Reap every crawl process; return one line for each that crashed (also printed at once)."""
@@ -222,6 +237,10 @@ class _Run:
         journal = self.collection.journal_path(self.run_id)
         path = self.collection.manifest_path(self.run_id)
         warc_files = sorted({*self.recovered, *warc_files_with_prefix(self.collection.archive_dir, self.warc_prefix)})
+        if self.stopping:
+            from crawler.unreached import journal_unreached_posts
+
+            journal_unreached_posts(journal, self.options.sources)
         written = True
         try:
             write_manifest_from_journals(
@@ -256,9 +275,9 @@ def run_processes(options: CrawlOptions, count: int, shard_by: str = "host") -> 
     written and what went wrong.
     """
     run = _Run(options, count, shard_by)
-    # Installed first: from here a signal stops the crawl processes (or keeps them from starting).
-    previous = {signum: signal.signal(signum, run.stop) for signum in _STOP_SIGNALS}
-    try:
+    stop = installed()
+    # First: from here a signal stops the crawl processes (or keeps them from starting), a second kills them.
+    with stop.stopping(run.stop), stop.killing(run.kill):
         run.recovered = recover_open_files(run.collection.archive_dir) if run.collection.archive_dir.is_dir() else []
         run.gather()
         started = str(options.overrides.get("ARCHIVE_RUN_STARTED") or utc_now())
@@ -284,9 +303,6 @@ def run_processes(options: CrawlOptions, count: int, shard_by: str = "host") -> 
             run.progress = None
         run.gather()
         path = run.finish(started, problems)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
     return ProcessesOutcome(path, problems)
 
 
@@ -305,6 +321,14 @@ def gather_leftovers(options: CrawlOptions) -> None:
             {"n": len(moved), "run": run.run_id},
         )
         index_collection(run.collection, moved)
+
+
+def _write_raw(text: str) -> None:
+    """One line on stderr, unbuffered: safe in a signal handler."""
+    try:
+        os.write(2, text.encode())
+    except OSError:
+        pass
 
 
 def _write_stderr(data: bytes) -> None:

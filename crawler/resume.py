@@ -46,17 +46,27 @@ def _read_record(path: Any) -> RunRecord | None:
         return None
 
 
+def _not_attempted(part: dict[str, Any] | None) -> bool:
+    return str((part or {}).get("reason") or "").startswith("not attempted")
+
+
 def run_is_complete(collection: Collection, run_id: str) -> bool:
-    """A run is complete once its manifest exists and no citation was left unattempted."""
+    """A run is complete once its manifest exists and nothing in it was left unattempted.
+
+    That is no citation's capture, no post (an interrupted run lists the posts it never
+    read, crawler/unreached.py) and no render (browser mode) "not attempted".
+    """
     try:
         manifest = json.loads(collection.manifest_path(run_id).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return not any(
-        (citation["capture"].get("reason") or "").startswith("not attempted")
-        for post in manifest.get("posts", [])
-        for citation in post.get("citations", [])
-    )
+    for post in manifest.get("posts", []):
+        if _not_attempted(post.get("snapshot")):
+            return False
+        for citation in post.get("citations", []):
+            if _not_attempted(citation.get("capture")) or _not_attempted(citation.get("render")):
+                return False
+    return True
 
 
 def find_resumable_run(collection: Collection, sources: list[str]) -> RunRecord | None:

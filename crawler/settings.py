@@ -78,8 +78,16 @@ LOG_LEVEL = "INFO"
 # No per-item "Scraped from" record unless LOG_LEVEL is DEBUG (-v).
 LOG_FORMATTER = "crawler.logformatter.QuietItemsLogFormatter"
 
-# Only http(s) is ever fetched: no file://, s3://, ftp:// or data: handlers.
-DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
+# Only http(s) is ever fetched: no file://, s3://, ftp:// or data: handlers. Scrapy's HTTP/1.1
+# handler, whose transfers a stop (SIGINT, SIGTERM: crawler/extensions/interrupt.py) cuts.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.handlers.cuttable.CuttableDownloadHandler",
+    "https": "crawler.handlers.cuttable.CuttableDownloadHandler",
+    "file": None,
+    "s3": None,
+    "ftp": None,
+    "data": None,
+}
 
 # The SSRF guard lives in the resolver every connection goes through.
 TWISTED_DNS_RESOLVER = "crawler.ssrf.GuardedResolver"
@@ -110,6 +118,8 @@ EXTENSIONS = {
     "crawler.extensions.progress.Progress": 500,
     # Without it, a crawl whose start() ends with items (no requests left) idles 5 s before closing.
     "crawler.extensions.idlecheck.IdleCheck": 600,
+    # SIGINT/SIGTERM (through the CLI, crawler/stopsignals.py): cut requests, close within moments.
+    "crawler.extensions.interrupt.Interrupt": 700,
 }
 # Scrapy's own extensions but the two consoles, which are off (below) yet were imported to be
 # told so: the remote control's module loads aiohttp, 0.1 s of every run's start. (Naming them

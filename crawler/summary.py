@@ -27,14 +27,20 @@ def manifest_events(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 class _ExitTally:
     """What decides the exit code, noted event by event while the manifest is read once."""
 
-    def __init__(self) -> None:
+    def __init__(self, renders: bool = True) -> None:
         self.post_failed = self.incomplete = False
+        self.renders = renders  # a render not attempted (browser mode) makes the run incomplete too
 
     def note(self, kind: str, value: dict[str, Any]) -> None:
         if kind == "post":
             snapshot = value.get("snapshot")
-            self.post_failed = self.post_failed or (snapshot is not None and snapshot["status"] != "archived")
-        elif (value["capture"].get("reason") or "").startswith(NOT_ATTEMPTED):
+            if snapshot is not None and (snapshot.get("reason") or "").startswith(NOT_ATTEMPTED):
+                self.incomplete = True  # an interrupted run never read it (crawler/unreached.py)
+            elif snapshot is not None and snapshot["status"] != "archived":
+                self.post_failed = True
+        elif (value["capture"].get("reason") or "").startswith(NOT_ATTEMPTED) or (
+            self.renders and ((value.get("render") or {}).get("reason") or "").startswith(NOT_ATTEMPTED)
+        ):
             self.incomplete = True
 
     @property
@@ -44,8 +50,9 @@ class _ExitTally:
         return EXIT_INCOMPLETE if self.incomplete else EXIT_OK
 
 
-def exit_code_for(manifest_path: Path) -> int:
-    tally = _ExitTally()
+def exit_code_for(manifest_path: Path, *, renders: bool = True) -> int:
+    """The run's exit code, from its manifest; ``renders=False``: of its crawl alone (before a render phase)."""
+    tally = _ExitTally(renders)
     try:
         for kind, value in manifest_events(manifest_path):
             tally.note(kind, value)

@@ -88,7 +88,8 @@ def main() -> int:
     install(violations_path)
     from crawler.cli import main as cli_main
 
-    return cli_main(argv)
+    sys.argv[1:] = argv  # as the console script runs it: main() reads sys.argv
+    return cli_main()
 
 
 if __name__ == "__main__":

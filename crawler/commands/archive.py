@@ -43,12 +43,16 @@ output:
           -v adds the crawl's whole log (Scrapy's), -q leaves only warnings and errors (no summary)
 
 exit codes:
-  0  every citation reached a terminal status (archived, failed, blocked or skipped)
-  1  internal error
-  2  bad input: missing or unreadable file, malformed URL, unwritable output directory, a number out of its range
-  3  a post could not be fetched or read (its citations are unknown)
-  4  the run ended early (interrupted, disk full): run the same command again to resume
-  6  another run holds this collection's lock
+  0    every citation reached a terminal status (archived, failed, blocked or skipped)
+  1    internal error
+  2    bad input: missing or unreadable file, malformed URL, unwritable output directory,
+       a number out of its range
+  3    a post could not be fetched or read (its citations are unknown)
+  4    the run ended early (disk full, a crawl process crashed): run the same command again to resume
+  6    another run holds this collection's lock
+  130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM: requests in flight were cut, the manifest lists
+       what was archived and the rest as not attempted; run the same command again to resume.
+       A second signal stops at once (the next run recovers the WARC being written).
 """
 
 
@@ -331,10 +335,12 @@ def run(args: argparse.Namespace) -> int:
         progress=interactive and not args.quiet,
     )
     from crawler.commands.locking import hold_collection_lock
+    from crawler.stopsignals import installed
 
     options.overrides["ARCHIVE_LOCK_HELD"] = True  # one writer per collection: held here for the run
     crashed: list[str] = []
-    with hold_collection_lock(options.out, options.collection):
+    with hold_collection_lock(options.out, options.collection), installed().finishing():
+        # From here a signal stops the crawl (or render phase) and the run still writes its manifest.
         choose_run(options, resume=args.resume, fresh=args.fresh)
         if processes > 1:
             from crawler.processes import run_processes
@@ -348,11 +354,11 @@ def run(args: argparse.Namespace) -> int:
                 gather_leftovers(options)  # an earlier attempt may have run with --processes
             manifest_path = run_crawl(options)
         render_ok = render_after_crawl(options, manifest_path)
-    code = summarize(manifest_path, options.out, options.collection, quiet=args.quiet)
-    if args.robust_links is not None and manifest_path.is_file():
-        for path in write_robust_links(manifest_path, args):
-            if not args.quiet:
-                print(f"Robust Links: {path}")
+        code = summarize(manifest_path, options.out, options.collection, quiet=args.quiet)
+        if args.robust_links is not None and manifest_path.is_file():
+            for path in write_robust_links(manifest_path, args):
+                if not args.quiet:
+                    print(f"Robust Links: {path}")
     from crawler.exitcodes import EXIT_INCOMPLETE
 
     if crashed:  # a crawl process died (reported as it happened): the run is incomplete
@@ -373,7 +379,7 @@ def render_after_crawl(options: Any, manifest_path: Path) -> bool:
     # RenderConfig.enabled, read before the render phase (and its 50 ms of imports) is loaded.
     if not (settings.getbool("ARCHIVE_RENDER") or settings.getlist("ARCHIVE_RENDER_DOMAINS")):
         return True
-    if exit_code_for(manifest_path) == EXIT_INCOMPLETE:
+    if exit_code_for(manifest_path, renders=False) == EXIT_INCOMPLETE:
         return True
     from crawler.render.phase import RenderConfig, run_render_phase
 

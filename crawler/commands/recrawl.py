@@ -30,7 +30,8 @@ Unchanged pages are stored as revisit records. The run writes its own manifest; 
 also carries "rot" (alive, at-risk, dead), "drift" and "best_capture" (its last good copy).
 
 exit codes: as for `citearchive archive` (0 done, 1 internal error, 2 bad input, 3 a post failed,
-4 interrupted), plus 6 when another run holds the collection (see --wait).
+4 ended early, 130/143 stopped by SIGINT/SIGTERM: run the same command again to resume), plus 6 when
+another run holds the collection (see --wait).
 """
 
 
@@ -92,8 +93,10 @@ def known_sources(out: Path, collection: str) -> tuple[list[str], str | None]:
 def run(args: argparse.Namespace) -> int:
     from archive.collection import Collection
     from crawler.annotate import annotate_manifest
+    from crawler.commands.archive import choose_run
     from crawler.commands.locking import hold_collection_lock
     from crawler.runner import CrawlOptions, run_crawl
+    from crawler.stopsignals import installed
     from crawler.summary import summarize
 
     check_collection_name(args.collection)
@@ -118,8 +121,10 @@ def run(args: argparse.Namespace) -> int:
         verbosity=verbosity(args),
         progress=interactive and not args.quiet,
     )
-    with hold_collection_lock(args.out, args.collection, wait=args.wait):
+    with hold_collection_lock(args.out, args.collection, wait=args.wait), installed().finishing():
+        # An interrupted recrawl is resumed like an archive run: its sources are the same list.
+        choose_run(options, resume=False, fresh=False)
         manifest_path = run_crawl(options)
         if manifest_path.exists():
             annotate_manifest(collection, manifest_path)
-    return summarize(manifest_path, options.out, options.collection, quiet=args.quiet)
+        return summarize(manifest_path, options.out, options.collection, quiet=args.quiet)

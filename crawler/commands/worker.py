@@ -100,10 +100,13 @@ def run(args: argparse.Namespace) -> int:
     )
     if not state.claim_worker(client, run_info, worker_id, heartbeat_ttl(options)):
         raise UsageError(f"a worker with id {worker_id!r} is running in run {run_info.run_id}: pick another --worker-id")
+    from crawler.stopsignals import installed
+
     quiet = options.verbosity == "quiet"
-    if not quiet:
-        print(f"worker {worker_id}: run {run_info.run_id}, staging in {options.staging}", flush=True)
-    reason = run_worker(options)
-    if not quiet:
-        print(f"worker {worker_id}: stopped ({reason}); its log: {options.log_path}", flush=True)
+    with installed().finishing():  # SIGINT/SIGTERM: requests cut and handed back to the queue, 130/143
+        if not quiet:
+            print(f"worker {worker_id}: run {run_info.run_id}, staging in {options.staging}", flush=True)
+        reason = run_worker(options)
+        if not quiet:
+            print(f"worker {worker_id}: stopped ({reason}); its log: {options.log_path}", flush=True)
     return EXIT_OK if reason == "finished" else EXIT_INCOMPLETE

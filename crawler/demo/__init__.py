@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from crawler.localsite import SiteGroup
@@ -17,9 +18,9 @@ POST_PATH = "/2024/03/valet-och-kallorna.html"
 CITATION_COUNT = 10
 
 
-def demo_sites() -> SiteGroup:
-    """The demo's sites, not yet started.
+def demo_sites(ports: Mapping[str, int] | None = None) -> SiteGroup:
+    """The demo's sites, not yet started; on ``ports`` (site name → port) when they are all free.
 
     ``with demo_sites() as sites: post_url = sites.url(POST_SITE, POST_PATH)``
     """
-    return SiteGroup(SITE_ROOT)
+    return SiteGroup(SITE_ROOT, ports=ports)

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from archive.collection import Collection
@@ -18,7 +17,7 @@ from crawler.distributed.presence import ttl_for
 from crawler.distributed.spider import DistributedCitationsSpider
 from crawler.distributed.state import RunInfo
 from crawler.runlog import Verbosity, install_run_log
-from crawler.runner import CrawlOptions, build_settings
+from crawler.runner import CrawlOptions, build_settings, crawl
 
 
 def default_worker_id() -> str:
@@ -67,7 +66,12 @@ def worker_settings(options: WorkerOptions) -> Settings:
         "crawler.pipelines.manifest.ManifestPipeline": None,
         "crawler.distributed.pipeline.PartialManifestPipeline": 800,
     }
-    extensions = {**settings.getdict("EXTENSIONS"), "crawler.distributed.presence.WorkerPresence": 200}
+    extensions = {
+        **settings.getdict("EXTENSIONS"),
+        "crawler.distributed.presence.WorkerPresence": 200,
+        # What a stop (SIGINT, SIGTERM) took from this worker goes back to the shared queue.
+        "crawler.distributed.requeue.RequeueInterrupted": 650,
+    }
     settings.setdict(
         {
             "ITEM_PIPELINES": pipelines,
@@ -105,8 +109,5 @@ def run_worker(options: WorkerOptions) -> str:
     """Crawl until idle for ``idle_exit`` seconds (0: until stopped); return Scrapy's finish reason."""
     settings = worker_settings(options)
     install_run_log(settings, options.verbosity)
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(DistributedCitationsSpider)
-    process.crawl(crawler)
-    process.start()
+    crawler = crawl(settings, DistributedCitationsSpider)
     return str(crawler.stats.get_value("finish_reason") or "unknown")

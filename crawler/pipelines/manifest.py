@@ -110,6 +110,10 @@ class ManifestPipeline:
             if self._journal is not None:
                 self._journal.close()
         journal_path = self.collection.journal_path(self.run_id)
+        if self.crawler.stats.get_value("archive/interrupted"):
+            from crawler.unreached import journal_unreached_posts
+
+            journal_unreached_posts(journal_path, getattr(self.crawler.spider, "sources", []))
         # Streamed, one citation at a time: the manifest of a large run is never whole in memory.
         summary = write_manifest_from_journals(
             self.manifest_path,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import shutil
-import signal
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +23,7 @@ from archive.writer import ArchiveWriter
 from crawler.render.browser import browser_env, chromium_args, chromium_binary, reap
 from crawler.render.proxy import REFUSED_HEADER, PageGate, ProxyPolicy, RecordingProxy
 from crawler.render.tlsca import InterceptionCA
+from crawler.stopsignals import installed
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -99,10 +100,19 @@ def wants_render(url: str, render_all: bool, domains: Iterable[str]) -> bool:
 
 
 def select_jobs(entries: Iterable[dict[str, Any]], render_all: bool, domains: Iterable[str]) -> list[RenderJob]:
-    """Citations whose capture is an archived HTML page (from the journal), once per key."""
+    """Citations whose capture is an archived HTML page (from the journal), once per key.
+
+    A key the journal already has a render of (a resumed run rendered it before it
+    was interrupted) is left out; one whose render was not attempted is not.
+    """
     domains = list(domains)
     jobs: dict[str, RenderJob] = {}
+    rendered: set[str] = set()
     for entry in entries:
+        if entry.get("kind") == "render":
+            if not str((entry.get("render") or {}).get("reason") or "").startswith("not attempted"):
+                rendered.add(str(entry.get("key")))
+            continue
         if entry.get("kind") != "capture":
             continue
         capture = entry.get("capture") or {}
@@ -112,7 +122,7 @@ def select_jobs(entries: Iterable[dict[str, Any]], render_all: bool, domains: It
             continue
         if wants_render(url, render_all, domains):
             jobs.setdefault(str(entry.get("key")), RenderJob(str(entry.get("key")), url))
-    return list(jobs.values())
+    return [job for job in jobs.values() if job.key not in rendered]
 
 
 def _where(location: RecordLocation | None) -> dict[str, Any] | None:
@@ -230,12 +240,14 @@ def _resources(proxy: RecordingProxy, page_url: str, requested: list[str], failu
     return {"archived": archived, "failed": failed}
 
 
-async def _render_all(session: _Session, jobs: list[RenderJob], profile: Path) -> set[str]:
-    """Render ``jobs`` in one browser, at most ``max_pages`` at a time; return the keys journalled."""
+async def _render_all(session: _Session, jobs: list[RenderJob], profile: Path, done: set[str]) -> None:
+    """Render ``jobs`` in one browser, at most ``max_pages`` at a time; add each key journalled to ``done``.
+
+    ``done`` is the caller's: when a stop cancels this, it still knows what was journalled.
+    """
     from playwright.async_api import async_playwright
 
     config = session.config
-    done: set[str] = set()
     port = await session.proxy.start()
     limit = asyncio.Semaphore(config.max_pages)
 
@@ -272,11 +284,10 @@ async def _render_all(session: _Session, jobs: list[RenderJob], profile: Path) -
                 await context.close()
     finally:
         await session.proxy.close()
-    return done
 
 
 def _run_cancellable(coroutine: Any) -> tuple[Any, bool]:
-    """Run ``coroutine``; SIGINT or SIGTERM cancels it. Returns (result, interrupted)."""
+    """Run ``coroutine``; SIGINT or SIGTERM (through the process's StopSignals) cancels it. Returns (result, interrupted)."""
     interrupted = False
 
     async def main() -> Any:
@@ -284,22 +295,21 @@ def _run_cancellable(coroutine: Any) -> tuple[Any, bool]:
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
 
-        def stop() -> None:
-            nonlocal interrupted
-            interrupted = True
+        def cancel() -> None:
             logger.warning("Interrupted: closing the browser")
             if task is not None:
                 task.cancel()
 
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop)
-        try:
-            return await coroutine
-        except asyncio.CancelledError:
-            return None
-        finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
+        def stop(signum: int) -> None:  # in the signal handler: hand the cancel to the loop
+            nonlocal interrupted
+            interrupted = True
+            loop.call_soon_threadsafe(cancel)
+
+        with installed().stopping(stop):
+            try:
+                return await coroutine
+            except asyncio.CancelledError:
+                return None
 
     return asyncio.run(main()), interrupted
 
@@ -330,15 +340,18 @@ def run_render_phase(config: RenderConfig) -> bool:
             {"path": config.chromium},
         )
         return True
+    stop = installed()
     profile = Path(tempfile.mkdtemp(prefix=f"citearchive-render-{config.run_id}-"))
     # The run's own CA, for intercepting https: in the profile directory, removed with it.
     session = _Session(config, InterceptionCA.create(profile / "tls"))
-    logger.info("Rendering %(n)d page(s) in Chromium", {"n": len(jobs)})
     done: set[str] = set()
     interrupted = True
     try:
-        result, interrupted = _run_cancellable(_render_all(session, jobs, profile))
-        done = result or set()
+        if stop.signum is None:  # else stopped before the browser started: every page is not attempted
+            logger.info("Rendering %(n)d page(s) in Chromium", {"n": len(jobs)})
+            with stop.killing(functools.partial(reap, str(profile))):  # a second signal: no Chromium left behind
+                _, interrupted = _run_cancellable(_render_all(session, jobs, profile, done))
+            interrupted = interrupted and len(done) < len(jobs)  # a stop as the browser closed cut nothing
     finally:
         reap(str(profile))
         session.executor.shutdown(wait=True)  # the page in flight, if any, is written first

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import scrapy
 from scrapy.exceptions import NotConfigured
 
+from crawler.extensions.interrupt import was_interrupted
 from crawler.items import CaptureItem
 from crawler.outcomes import outcome_from_failure, outcome_from_response
 
@@ -100,5 +101,7 @@ class SoftNotFoundProbe:
         yield ProbeItem(response.meta[PROBE_META_KEY], response.request.url if response.request else response.url, outcome.to_dict())
 
     def probe_failed(self, failure: Failure) -> Iterator[ProbeItem]:
+        if was_interrupted(failure):  # no evidence either way
+            return
         request = failure.request  # type: ignore[attr-defined]
         yield ProbeItem(request.meta[PROBE_META_KEY], request.url, outcome_from_failure(failure).to_dict())

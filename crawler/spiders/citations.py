@@ -14,6 +14,7 @@ from scrapy.utils.asyncio import run_in_thread
 
 from archive.collection import Collection
 from crawler.citations import PostDocument, extract_post
+from crawler.extensions.interrupt import was_interrupted
 from crawler.feeds import Feed, FeedError, looks_like_feed, parse_feed, parse_since, select_entries
 from crawler.fetchable import Unrequestable, make_request
 from crawler.items import CaptureItem, CaptureOutcome, PostItem, RequisitesItem
@@ -242,6 +243,8 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         yield from self._citation_requests(document)
 
     def post_failed(self, failure: Failure) -> Iterator[PostItem]:
+        if was_interrupted(failure):  # cut or dropped by a stop: journalled as not attempted when the run closes
+            return
         stop_if_disk_full(failure)
         request = failure.request  # type: ignore[attr-defined]
         raw = request.meta["archive_source"]
@@ -264,6 +267,8 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         yield from outputs
 
     def citation_failed(self, failure: Failure) -> Iterator[CaptureItem]:
+        if was_interrupted(failure):  # cut or dropped by a stop: the manifest lists it as not attempted
+            return
         stop_if_disk_full(failure)
         meta = failure.request.meta  # type: ignore[attr-defined]
         yield CaptureItem(meta["archive_key"], meta["archive_url"], outcome_from_failure(failure))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from scrapy.http import HtmlResponse, TextResponse
 
+from crawler.extensions.interrupt import was_interrupted
 from crawler.fetchable import Unrequestable, make_request
 from crawler.items import CaptureOutcome, RequisitesItem
 from crawler.outcomes import outcome_from_failure, outcome_from_response
@@ -92,6 +93,8 @@ class RequisitesMixin:
         yield from self._settle(meta[META_URL], role, outcome, children, level + 1)
 
     def requisite_failed(self, failure: Failure) -> Iterator[Any]:
+        if was_interrupted(failure):  # not attempted: the manifest says so, the next run fetches it
+            return
         meta = failure.request.meta  # type: ignore[attr-defined]
         yield from self._settle(meta[META_URL], meta[META_ROLE], outcome_from_failure(failure), [], 0)
 

@@ -1,7 +1,9 @@
-"""Three worker processes on one Redis frontier; a SIGKILLed worker loses no citation."""
+"""Three worker processes on one Redis frontier; a SIGKILLed worker loses no citation, a stopped one hands its work back."""
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import subprocess
 import time
@@ -9,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.cdxj import lookup
@@ -151,3 +154,51 @@ def test_bad_input_is_one_line(tmp_path: Path, redis_url: str) -> None:
     assert no_run.returncode == 2 and "citearchive enqueue" in no_run.stderr, no_run.stderr
     unreachable = run(["finalize", "--redis", "redis://127.0.0.1:1/0"], tmp_path)
     assert unreachable.returncode == 2 and "Traceback" not in unreachable.stderr, unreachable.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stopped_worker_hands_back_what_it_held_and_the_next_one_completes(
+    mocksite: Any, redis_url: str, tmp_path: Path, signum: int
+) -> None:
+    """Issue 17: a worker stops within moments of SIGINT/SIGTERM, cuts its requests and hands them back to the queue."""
+    tag = f"wstop{int(signum)}x{time.time_ns() % 10**8}"
+    pages = [f"{mocksite.sites}/slow.html?delay=0.4&{tag}={i}" for i in range(16)]
+    post = write_post(tmp_path / "post.html", pages)
+    out = tmp_path / "out"
+    assert run(["enqueue", str(post), "--redis", redis_url], tmp_path).returncode == 0
+    # One host, one connection, 0.4 s a page: when the third page has been asked for, the
+    # worker holds up to 16 requests (CONCURRENT_REQUESTS), one in flight and the rest queued.
+    first = start_worker(redis_url, out, "first", tmp_path, "--idle-exit", "0")
+    deadline = time.monotonic() + 60
+    while sum(tag in r["target"] for r in mocksite.received()) < 3:
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.02)
+    sent = time.monotonic()
+    first.send_signal(signum)
+    code = first.wait(timeout=60)
+    seconds = time.monotonic() - sent
+    log = (tmp_path / "worker-first.log").read_text()
+    print(f"\nworker {signal.Signals(signum).name}: stopped in {seconds:.2f} s, exit {code}")
+    assert code == 128 + signum, log[-3000:]
+    assert seconds <= float(os.environ.get("CITEARCHIVE_STOP_LIMIT", "4")), log[-3000:]
+    assert "Traceback" not in log and "Unhandled error" not in log, log[-3000:]
+    handed = re.search(r"Handed (\d+) interrupted request\(s\) back", log)
+    assert handed is not None and int(handed.group(1)) > 0, log[-3000:]
+    staged = out / "workers" / "first" / "collections" / "citations" / "archive"
+    assert list(staged.glob("*.warc.gz")) and not list(staged.glob("*.open"))
+    for path in staged.glob("*.warc.gz"):
+        with path.open("rb") as stream:
+            assert all(record.rec_type for record in ArchiveIterator(stream))
+
+    # The same command (another worker) takes up what the first handed back; finalize finds nothing lost.
+    second = start_worker(redis_url, out, "second", tmp_path)
+    assert wait_all([second]) == [0], (tmp_path / "worker-second.log").read_text()[-3000:]
+    final = run(["finalize", "--redis", redis_url, "--out", str(out)], tmp_path)
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert violations(tmp_path) == []
+    cited = {c["url"]: c["capture"] for c in citations(load_manifest(out))}
+    assert sorted(cited) == sorted(pages) and all(c["status"] == "archived" for c in cited.values())
+    uris = response_uris(out)
+    assert all(uris[url] == 1 for url in pages), uris  # a cut request left no record: each page stored once
+    writers = {cited[url]["warc_file"].split("-")[3] for url in pages}
+    assert writers == {"first", "second"}

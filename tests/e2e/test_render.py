@@ -276,7 +276,7 @@ def test_interrupted_render_closes_the_browser(mocksite: Any, tmp_path: Path) ->
                 process.kill()
                 process.wait()
     log = (tmp_path / "stderr.txt").read_text()
-    assert returncode == 4, log[-3000:]
+    assert returncode == 130, log[-3000:]
     assert [pid for pid in browsers if Path(f"/proc/{pid}").exists() and _alive(pid)] == []
     (path,) = [p for p in (out / "collections" / COLLECTION / "manifests").glob("*.json") if p.name.count(".") == 1]
     citation = json.loads(path.read_text())["posts"][0]["citations"][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import time
 import zlib
 from dataclasses import dataclass
 from html import escape
@@ -330,9 +331,30 @@ _BLOG_PAGES = {
 }
 
 
+#: A post that takes ``post_delay`` seconds to answer and cites ``n`` slow pages (``delay`` seconds each),
+#: tagged ``tag``: the signal tests interrupt a run before, during and after its post is read.
+SLOW_POST_PATH = "/slow-post.html"
+
+
+def slow_post(query: str, sites: str) -> bytes:
+    values = parse_qs(query)
+    count = min(int(values.get("n", ["10"])[0]), 1000)
+    delay = min(max(float(values.get("delay", ["0.3"])[0]), 0.0), MAX_DELAY)
+    tag = escape(values.get("tag", ["t"])[0])
+    links = "".join(
+        f'<p>Source {i} is <a href="{sites}/slow.html?delay={delay:g}&amp;{tag}={i}">page {i}</a>.</p>\n'
+        for i in range(count)
+    )
+    return html_page("A slow post", f"<article>\n{links}</article>")
+
+
 def blog_response(target: str, sites: str) -> MockResponse:
     """What the blog server answers to ``GET target``; ``sites`` is the sites base URL."""
-    path = target.partition("?")[0]
+    path, _, query = target.partition("?")
+    if path == SLOW_POST_PATH:
+        post_delay = min(max(float(parse_qs(query).get("post_delay", ["0"])[0]), 0.0), MAX_DELAY)
+        time.sleep(post_delay)
+        return _html(200, slow_post(query, sites))
     if path == SOURCES_PATH:
         return _html(200, sources_post(sites))
     if path == LOOPBACK_PATH:
