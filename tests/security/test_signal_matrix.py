@@ -88,6 +88,8 @@ class Run:
     prepare: Callable[[], None] = lambda: None
     #: WARC files there before the interrupted run (a recrawl's first run wrote some)
     warcs_before: set[str] = field(default_factory=set)
+    #: crawl logs there before it (a recrawl's first run wrote one): their lines are not this run's
+    logs_before: set[str] = field(default_factory=set)
 
 
 def _slow_post(mocksite: Any, tag: str, post_delay: float, pages: int = PAGES, delay: float = 0.4) -> str:
@@ -148,7 +150,7 @@ def _case_command(mocksite: Any, tmp_path: Path, mode: str, moment: str, tag: st
         from crawler.demo import CITATION_COUNT
 
         # CITATION_COUNT distinct URLs; one is cited twice.
-        return Run(["demo", "--out", str(out), "-v"], out / "collections" / "demo", CITATION_COUNT + 1, tag, log)
+        return Run(["demo", "--out", str(out)], out / "collections" / "citations", CITATION_COUNT + 1, tag, log)
     assert mode == "render"
     args = ["archive", mocksite.blog + jspages.JS_POST_PATH, "--out", str(out), "--allow-private", "--render"]
     return Run(args, out / "collections" / "citations", 1, tag, log)
@@ -175,8 +177,16 @@ def _received(mocksite: Any, before: dict[str, int], server: str) -> list[str]:
     return [r["target"] for r in mocksite.received(server)[before[server] :]]
 
 
+def _crawl_log(run: Run) -> str:
+    """What the run printed, then its crawl's log (Scrapy's lines go to the collection's log file)."""
+    parts = [run.log.read_text(errors="replace") if run.log.exists() else ""]
+    logs = sorted(path for path in run.collection.glob("logs/*.log") if path.name not in run.logs_before)
+    parts += [path.read_text(errors="replace") for path in logs]
+    return "\n".join(parts)
+
+
 def _moment_reached(run: Run, mode: str, moment: str, pid: int, mocksite: Any, before: dict[str, int]) -> bool:
-    text = run.log.read_text(errors="replace") if run.log.exists() else ""
+    text = _crawl_log(run)
     if moment == "startup":
         return _answers_signals(pid)
     if moment == "post":
@@ -201,6 +211,7 @@ def _moment_reached(run: Run, mode: str, moment: str, pid: int, mocksite: Any, b
 
 def _stop(run: Run, mode: str, moment: str, signum: int, tmp_path: Path, mocksite: Any, twice: bool = False) -> tuple[int, float]:
     """Start the run, send ``signum`` at ``moment``; return its exit code and the seconds from signal to exit."""
+    run.logs_before = {path.name for path in run.collection.glob("logs/*.log")}
     with run.log.open("ab") as stream:
         process = subprocess.Popen(
             _command(tmp_path, run.args), cwd=REPO_ROOT, stdout=stream, stderr=stream, stdin=subprocess.DEVNULL
