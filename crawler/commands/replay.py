@@ -74,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
     # pywb's module imports gevent's patch_all(); ssl was imported before it by the CLI. Replay
     # serves local files and never opens TLS, so the unpatched ssl module is never used.
     warnings.filterwarnings("ignore", message="Monkey-patching ssl after ssl has already been imported")
+    # pywb imports pyamf, which imports setuptools' deprecated pkg_resources: a warning that
+    # would be the replay's first line and says nothing to its user (as in archive/cdxj.py).
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     options = ReplayOptions(
         out=args.out,
         host=args.host,
