@@ -197,7 +197,11 @@ def _write_post(out: IO[str], raw: Entry, scan: _Scan, handles: list[IO[bytes]],
         ("title", raw.get("title")),
         ("snapshot", _capture(snapshot) if snapshot is not None else None),
     ]
-    after = [(k, v) for k, v in raw.items() if k not in ("source", "url", "title", "snapshot", "citations", "kind")]
+    if raw.get("extraction") is not None:  # before the citations: a streaming reader has it with the post
+        before.append(("extraction", raw["extraction"]))
+    after = [
+        (k, v) for k, v in raw.items() if k not in ("source", "url", "title", "snapshot", "extraction", "citations", "kind")
+    ]
     where: list[object] = ["posts", number]
     _validate("post", {**dict(before), "citations": [], **dict(after)}, where)
     _write_members(out, before, 3, first=True)

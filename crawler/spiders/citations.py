@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -21,6 +22,7 @@ from crawler.items import CaptureItem, CaptureOutcome, PostItem, RequisitesItem
 from crawler.middlewares.capture import NO_CAPTURE_META_KEY
 from crawler.outcomes import outcome_from_failure, outcome_from_response, stop_if_disk_full
 from crawler.resume import ResumeState, load_resume_state
+from crawler.rules import Rules, load_rules, rules_paths
 from crawler.shards import Shard
 from crawler.sources import Source, SourceError, load_local_feed, load_local_post, parse_source
 from crawler.spiders.requisites import RequisitesMixin
@@ -42,6 +44,12 @@ ERROR_STATUSES = list(range(400, 1000))
 
 def post_id_for(source: str) -> str:
     return hashlib.sha1(source.encode("utf-8")).hexdigest()[:12]
+
+
+def run_rules(settings: Any) -> Rules:
+    """The run's rules: the collection's ``rules.toml`` when there is one, then ``ARCHIVE_RULES`` (file paths)."""
+    paths = rules_paths(settings.get("ARCHIVE_OUT"), settings.get("ARCHIVE_COLLECTION"), settings.getlist("ARCHIVE_RULES"))
+    return load_rules(paths)
 
 
 class CitationsSpider(RequisitesMixin, scrapy.Spider):
@@ -66,7 +74,9 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         for argument, setting in cls.SETTING_ARGUMENTS.items():
             if argument in kwargs:
                 crawler.settings.set(setting, kwargs.pop(argument), priority="spider")
-        return super().from_crawler(crawler, *args, **kwargs)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.rules = run_rules(crawler.settings)
+        return spider
 
     def __init__(
         self,
@@ -80,6 +90,7 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         self._base_url_arg = base_url
         self._include_internal_arg = include_internal
         self._requested_keys: set[str] = set()
+        self.rules = Rules()  # corrections by hand (ARCHIVE_RULES, the collection's rules.toml), from from_crawler
 
     @property
     def sources(self) -> list[str]:
@@ -147,7 +158,9 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
                 return url_list_entries(read_list_text(source.location), source.location)
             if source.kind == "feed":
                 return load_local_feed(source)
-            return load_local_post(source, base_url=self.base_url, include_internal=self.include_internal)
+            return load_local_post(
+                source, base_url=self.base_url, include_internal=self.include_internal, rules=self.rules
+            )
         except SourceError as exc:
             logger.error("Skipping source: %(error)s", {"error": exc})
             return None
@@ -183,7 +196,8 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
 
     def _post_item(self, raw: str, document: PostDocument, snapshot: Any) -> PostItem:
         citations = [c.journal_entry() for c in document.citations]
-        return PostItem(post_id_for(raw), raw, document.url, document.title, snapshot, citations)
+        extraction = document.extraction.to_dict() if document.extraction is not None else None
+        return PostItem(post_id_for(raw), raw, document.url, document.title, snapshot, citations, extraction=extraction)
 
     def _citation_requests(self, document: PostDocument) -> Iterator[scrapy.Request | CaptureItem]:
         """A request per citation URL not yet requested; a citation whose URL is malformed is
@@ -236,7 +250,7 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         ):
             yield from self.parse_feed(response)
             return
-        document = extract_post(response.text, response.url, include_internal=self.include_internal)
+        document = extract_post(response.text, response.url, include_internal=self.include_internal, rules=self.rules)
         item = self._post_item(raw, document, snapshot=outcome)
         item.feed = response.meta.get("archive_feed")
         yield item
@@ -306,9 +320,9 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
                 yield self._post_output(entry.link, entry.link, feed=feed_source)
             elif entry.content:
                 html = f"<article>{entry.content}</article>"
-                document = extract_post(html, feed.link, include_internal=self.include_internal)
+                document = extract_post(html, feed.link, include_internal=self.include_internal, rules=self.rules)
                 if entry.title:
-                    document = PostDocument(document.url, entry.title, document.citations)
+                    document = dataclasses.replace(document, title=entry.title)
                 item = self._post_item(f"{feed_source}#entry-{number}", document, snapshot=None)
                 item.feed = feed_source
                 yield item
