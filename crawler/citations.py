@@ -23,6 +23,7 @@ from crawler.maincontent import (
     share_bars,
     trailing_footer,
 )
+from crawler.published import published_date
 from crawler.urls import MalformedURL, citation_key, key_or_none, resolve_href, resolve_url, site_of
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ class PostDocument:
     title: str | None
     citations: list[Citation]
     extraction: Extraction | None = None
+    published: str | None = None  # ISO 8601, as the page (or front matter, or feed) declares it
 
 
 def decode_html(body: bytes, content_type: str | None = None, url: str | None = None) -> str:
@@ -439,7 +441,8 @@ def extract_post(
     citations = _added_citations(citations, applied, warnings)
     container = " + ".join(describe(el) for el in containers[:3]) + (" + …" if len(containers) > 3 else "")
     extraction = Extraction(container, fallback, rule_name, tuple(warnings))
-    return PostDocument(base_url, find_title(root, containers[0]), citations, extraction)
+    published = published_date(root, containers[0])
+    return PostDocument(base_url, find_title(root, containers[0]), citations, extraction, published)
 
 
 def _added_citations(citations: list[Citation], rules: AppliedRules | None, warnings: list[str]) -> list[Citation]:

@@ -56,6 +56,7 @@ class PostItem:
     feed: str | None = None  # the feed this post is an entry of
     # How its citations were found (crawler.citations.Extraction.to_dict); None: the post was not read.
     extraction: dict[str, Any] | None = None
+    published: str | None = None  # ISO 8601, when the post declares it (crawler/published.py)
 
     def to_journal(self) -> dict[str, Any]:
         entry = {
@@ -65,6 +66,7 @@ class PostItem:
             "url": self.url,
             "title": self.title,
             "snapshot": self.snapshot.to_dict() if self.snapshot else None,
+            **({"published": self.published} if self.published is not None else {}),
             **({"extraction": self.extraction} if self.extraction is not None else {}),
             "citations": self.citations,
         }

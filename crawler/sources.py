@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from crawler.citations import PostDocument, canonical_url, decode_html, extract_post
 from crawler.feeds import FEED_SUFFIXES, Feed, FeedError, parse_feed
 from crawler.markdown_post import FrontMatterError, parse_markdown_post
+from crawler.published import iso_date
 from crawler.urls import url_problem
 
 if TYPE_CHECKING:
@@ -154,6 +155,7 @@ class LocalPost:
     html: str
     base_url: str | None
     title: str | None = None  # from Markdown front matter
+    published: str | None = None  # its date: (ISO 8601)
 
 
 def read_local_post(source: Source, *, base_url: str | None = None) -> LocalPost:
@@ -184,7 +186,8 @@ def read_local_post(source: Source, *, base_url: str | None = None) -> LocalPost
         raise SourceError(f"bad front matter in {_show(source.location)}: {exc}") from exc
     title = post.front_matter.get("title")
     title_text = " ".join(str(title).split()) if title is not None and str(title).strip() else None
-    return LocalPost(post.html, base_url or _front_matter_url(post.front_matter, source.location), title_text)
+    published = iso_date(post.front_matter.get("date"))
+    return LocalPost(post.html, base_url or _front_matter_url(post.front_matter, source.location), title_text, published)
 
 
 def load_local_post(
@@ -194,7 +197,9 @@ def load_local_post(
     post = read_local_post(source, base_url=base_url)
     doc = extract_post(post.html, post.base_url, include_internal=include_internal, rules=rules)
     if post.title is not None:
-        return replace(doc, title=post.title)
+        doc = replace(doc, title=post.title)
+    if post.published is not None:
+        doc = replace(doc, published=post.published)
     return doc
 
 

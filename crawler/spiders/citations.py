@@ -20,6 +20,7 @@ from crawler.feeds import Feed, FeedError, looks_like_feed, parse_feed, parse_si
 from crawler.fetchable import Unrequestable, make_request
 from crawler.items import CaptureItem, CaptureOutcome, PostItem, RequisitesItem
 from crawler.middlewares.capture import NO_CAPTURE_META_KEY
+from crawler.published import iso_date
 from crawler.outcomes import outcome_from_failure, outcome_from_response, stop_if_disk_full
 from crawler.resume import ResumeState, load_resume_state
 from crawler.rules import Rules, load_rules, rules_paths
@@ -197,7 +198,10 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
     def _post_item(self, raw: str, document: PostDocument, snapshot: Any) -> PostItem:
         citations = [c.journal_entry() for c in document.citations]
         extraction = document.extraction.to_dict() if document.extraction is not None else None
-        return PostItem(post_id_for(raw), raw, document.url, document.title, snapshot, citations, extraction=extraction)
+        return PostItem(
+            post_id_for(raw), raw, document.url, document.title, snapshot, citations,
+            extraction=extraction, published=document.published,
+        )  # fmt: skip
 
     def _citation_requests(self, document: PostDocument) -> Iterator[scrapy.Request | CaptureItem]:
         """A request per citation URL not yet requested; a citation whose URL is malformed is
@@ -251,6 +255,8 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
             yield from self.parse_feed(response)
             return
         document = extract_post(response.text, response.url, include_internal=self.include_internal, rules=self.rules)
+        if document.published is None and response.meta.get("archive_published"):
+            document = dataclasses.replace(document, published=response.meta["archive_published"])
         item = self._post_item(raw, document, snapshot=outcome)
         item.feed = response.meta.get("archive_feed")
         yield item
@@ -317,31 +323,39 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         )
         for number, entry in enumerate(entries, start=1):
             if entry.link:
-                yield self._post_output(entry.link, entry.link, feed=feed_source)
+                yield self._post_output(entry.link, entry.link, feed=feed_source, published=iso_date(entry.published))
             elif entry.content:
                 html = f"<article>{entry.content}</article>"
                 document = extract_post(html, feed.link, include_internal=self.include_internal, rules=self.rules)
                 if entry.title:
                     document = dataclasses.replace(document, title=entry.title)
+                if document.published is None and entry.published is not None:
+                    document = dataclasses.replace(document, published=iso_date(entry.published))
                 item = self._post_item(f"{feed_source}#entry-{number}", document, snapshot=None)
                 item.feed = feed_source
                 yield item
                 yield from self._citation_requests(document)
 
-    def post_request(self, url: str, feed: str | None = None, source: str | None = None) -> scrapy.Request:
-        """The request for a post page (``source``: what the user gave, by default ``url``);
-        raises :class:`~crawler.fetchable.Unrequestable` when none can be made."""
+    def post_request(
+        self, url: str, feed: str | None = None, source: str | None = None, published: str | None = None
+    ) -> scrapy.Request:
+        """The request for a post page (``source``: what the user gave, by default ``url``; ``published``:
+        its feed entry's date); raises :class:`~crawler.fetchable.Unrequestable` when none can be made."""
         meta = self._post_meta(source or url)
         if feed is not None:
             meta["archive_feed"] = feed
+        if published is not None:
+            meta["archive_published"] = published
         return make_request(
             url, self.max_url_length, callback=self.parse_post, errback=self.post_failed, meta=meta, dont_filter=True
         )
 
-    def _post_output(self, url: str, source: str, feed: str | None = None) -> scrapy.Request | PostItem:
+    def _post_output(
+        self, url: str, source: str, feed: str | None = None, published: str | None = None
+    ) -> scrapy.Request | PostItem:
         """The post's request, or its post entry ``skipped`` with the reason: the other posts go on."""
         try:
-            return self.post_request(url, feed=feed, source=source)
+            return self.post_request(url, feed=feed, source=source, published=published)
         except Unrequestable as exc:
             logger.warning("Skipping post %(url)r: %(reason)s", {"url": url[:200], "reason": exc})
             item = PostItem(post_id_for(source), source, url, None, CaptureOutcome("skipped", reason=str(exc)), [])
