@@ -37,21 +37,21 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def iso_date(value: Any) -> str | None:
     """``value`` (a str, date or datetime) as ISO 8601 (``2024-05-06`` or ``2024-05-06T07:08:09+02:00``), or None."""
     if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if not isinstance(value, str):
+    elif not isinstance(value, str):
         return None
-    text = value.strip()
-    if _DATE_ONLY.match(text):
+    elif _DATE_ONLY.match(value.strip()):
         try:
-            return date.fromisoformat(text).isoformat()
+            return date.fromisoformat(value.strip()).isoformat()
         except ValueError:
             return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError:
-        return None
+    else:
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "T", 1))
+        except ValueError:
+            return None
     if moment.tzinfo is not None and moment.utcoffset() == timezone.utc.utcoffset(None):
         return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
     return moment.isoformat()
