@@ -167,7 +167,7 @@ class Rules:
 def rules_paths(out: Path | str | None, collection: str | None, extra: Iterable[str | Path] = ()) -> list[Path]:
     """The rules files of a run: the collection's ``rules.toml`` when there is one, then ``extra``."""
     paths: list[Path] = []
-    if out is not None and collection:
+    if out and collection:  # "" (`citations` sets it): no collection
         own = Path(out) / "collections" / collection / COLLECTION_RULES
         if own.is_file():
             paths.append(own)

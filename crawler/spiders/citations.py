@@ -20,8 +20,8 @@ from crawler.feeds import Feed, FeedError, looks_like_feed, parse_feed, parse_si
 from crawler.fetchable import Unrequestable, make_request
 from crawler.items import CaptureItem, CaptureOutcome, PostItem, RequisitesItem
 from crawler.middlewares.capture import NO_CAPTURE_META_KEY
-from crawler.published import iso_date
 from crawler.outcomes import outcome_from_failure, outcome_from_response, stop_if_disk_full
+from crawler.published import iso_date
 from crawler.resume import ResumeState, load_resume_state
 from crawler.rules import Rules, load_rules, rules_paths
 from crawler.shards import Shard

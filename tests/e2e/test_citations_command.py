@@ -152,3 +152,40 @@ def test_archive_with_rules_records_the_rule_and_the_corrected_citations(mocksit
     assert [c["url"] for c in archived["citations"]] == expected
     added = archived["citations"][-1]
     assert (added["n"], added["anchor_text"], added["capture"]["status"]) == (len(expected), "the final page", "archived")
+
+    # recrawl reads the posts again with the same rules (the collection's own, and --rules).
+    again = run_cli(
+        ["recrawl", "--allow-private", "--out", str(out), "--collection", COLLECTION, "--rules", str(extra),
+         "-q"],
+        tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    newest = max((out / "collections" / COLLECTION / "manifests").glob("*.json"), key=lambda p: p.stat().st_mtime)
+    assert newest != path
+    (recrawled,) = json.loads(newest.read_text(encoding="utf-8"))["posts"]
+    assert recrawled["extraction"]["rule"] == f"{extra}:1, mock-blog"
+    assert [c["url"] for c in recrawled["citations"]] == expected
+
+
+def test_processes_children_apply_the_rules(mocksite: Any, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    rules = tmp_path / "fixes.toml"
+    rules.write_text(
+        f'[[site]]\nmatch = "127.0.0.1"\ncontent = "main"\ndrop = ["p:has(> small)"]\n\n'
+        f'[[post]]\nurl = "{mocksite.post_url}"\nexclude = ["{mocksite.sites}/utf8.html"]\n',
+        encoding="utf-8",
+    )
+    run = run_cli(
+        ["archive", mocksite.post_url, "--allow-private", "--out", str(out), "--collection", "procs",
+         "--rules", str(rules), "--processes", "2", "--shard-by", "url", "--no-requisites", "-q"],
+        tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    (path,) = (out / "collections" / "procs" / "manifests").glob("*.json")
+    (post,) = json.loads(path.read_text(encoding="utf-8"))["posts"]
+    assert post["extraction"]["rule"] == f"{rules}:6, {rules}:1"
+    assert post["extraction"]["container"] == "main"
+    assert [c["url"] for c in post["citations"]] == [
+        mocksite.site_url(p) for p, _ in SOURCES_CITATIONS if p != "/utf8.html"
+    ]
+    assert {c["capture"]["status"] for c in post["citations"]} <= {"archived", "failed"}
