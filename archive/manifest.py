@@ -148,6 +148,9 @@ def _post(raw: Entry, captures: dict[str, Entry], requisites: RequisiteTally | N
         "url": raw.get("url"),
         "title": raw.get("title"),
         "snapshot": _capture(snapshot) if snapshot is not None else None,
+        # Before the citations, so a reader streaming the manifest (archive.manifestread) has it with the post.
+        **({"published": raw["published"]} if raw.get("published") is not None else {}),
+        **({"extraction": raw["extraction"]} if raw.get("extraction") is not None else {}),
         "citations": [_citation(c, captures, requisites) for c in raw.get("citations") or []],
     }
     post.update((k, v) for k, v in raw.items() if k not in post and k != "kind")

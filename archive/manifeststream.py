@@ -197,7 +197,11 @@ def _write_post(out: IO[str], raw: Entry, scan: _Scan, handles: list[IO[bytes]],
         ("title", raw.get("title")),
         ("snapshot", _capture(snapshot) if snapshot is not None else None),
     ]
-    after = [(k, v) for k, v in raw.items() if k not in ("source", "url", "title", "snapshot", "citations", "kind")]
+    for name in ("published", "extraction"):  # before the citations: a streaming reader has them with the post
+        if raw.get(name) is not None:
+            before.append((name, raw[name]))
+    head = ("source", "url", "title", "snapshot", "published", "extraction", "citations", "kind")
+    after = [(k, v) for k, v in raw.items() if k not in head]
     where: list[object] = ["posts", number]
     _validate("post", {**dict(before), "citations": [], **dict(after)}, where)
     _write_members(out, before, 3, first=True)

@@ -39,7 +39,8 @@ def read_payload(archive_dir: Path, capture: dict[str, Any]) -> bytes | None:
 
 def _tree(payload: bytes) -> Any:
     try:
-        return lxml.html.fromstring(payload)
+        # huge_tree: libxml2 otherwise stops, silently, at 256 levels of nesting or a 10 MB text node.
+        return lxml.html.fromstring(payload, parser=lxml.html.HTMLParser(huge_tree=True))
     except (ParserError, ValueError):
         return None
 

@@ -12,20 +12,25 @@ from w3lib.encoding import html_to_unicode
 
 from crawler.context import context_for, normalize_space
 from crawler.maincontent import (
+    describe,
     find_main_content,
     find_title,
     is_boilerplate,
     is_share_endpoint,
+    outermost,
     parse_html,
+    parse_html_checked,
     share_bars,
     trailing_footer,
 )
+from crawler.published import published_date
 from crawler.urls import MalformedURL, citation_key, key_or_none, resolve_href, resolve_url, site_of
 
 if TYPE_CHECKING:
     from crawler.maincontent import Element
+    from crawler.rules import AppliedRules, Rules
 
-__all__ = ["Citation", "PostDocument", "canonical_url", "citation_key", "decode_html", "extract_post"]
+__all__ = ["Citation", "Extraction", "PostDocument", "canonical_url", "citation_key", "decode_html", "extract_post"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +85,33 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Extraction:
+    """How a post's citations were found: the manifest's ``extraction`` object.
+
+    ``container`` names the element read as the article body (``article#post-7``, ``body``);
+    ``fallback`` says no article body was recognised and the whole ``<body>`` was read;
+    ``rule`` names the rules (crawler/rules.py) that applied; ``warnings`` say what may be
+    missing (the parser gave up, a rule's selector matched nothing, relative links without a base).
+    """
+
+    container: str
+    fallback: bool
+    rule: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"container": self.container, "fallback": self.fallback, "rule": self.rule, "warnings": list(self.warnings)}
+
+
+@dataclass(frozen=True, slots=True)
 class PostDocument:
-    """A post: its own URL (the base), its title and what it cites."""
+    """A post: its own URL (the base), its title, what it cites and how that was found."""
 
     url: str | None
     title: str | None
     citations: list[Citation]
+    extraction: Extraction | None = None
+    published: str | None = None  # ISO 8601, as the page (or front matter, or feed) declares it
 
 
 def decode_html(body: bytes, content_type: str | None = None, url: str | None = None) -> str:
@@ -131,14 +157,18 @@ class _Hit:
     anchor: str = ""
     element: Element | None = None
     is_quote: bool = False
+    context: str | None = None  # set for a link an include rule takes from a skipped block
 
 
 class _Walker:
     """Walks the article body once: its visible text, with hard breaks ("\\n") at
     block boundaries, and the span of that text each citation covers."""
 
-    def __init__(self, base: str | None, post_url: str | None, include_internal: bool):
+    def __init__(
+        self, base: str | None, post_url: str | None, include_internal: bool, rules: AppliedRules | None = None
+    ):
         self.base = base
+        self.rules = rules
         self.post_key = key_or_none(post_url) if post_url else None
         self.post_site = site_of(post_url) if post_url else None
         self.include_internal = include_internal
@@ -170,7 +200,12 @@ class _Walker:
                 if "://" not in stripped and ":" not in stripped.split("/", 1)[0]:
                     self.unresolved += 1
             return None
-        if is_share_endpoint(url):
+        forced = False
+        if self.rules is not None:
+            if self.rules.excluded(url):
+                return None
+            forced = self.rules.included(url)
+        if is_share_endpoint(url) and not forced:
             return None  # "share this on ...": not a source
         try:
             key, skip_reason = citation_key(url), None
@@ -178,7 +213,7 @@ class _Walker:
             key, skip_reason = MALFORMED_KEY_PREFIX + url, str(exc)
         if key == self.post_key:
             return None  # the post itself
-        if not self.include_internal and self.post_site is not None:
+        if not self.include_internal and self.post_site is not None and not forced:
             if site_of(url) == self.post_site:
                 return None
         return url, key, skip_reason
@@ -224,6 +259,8 @@ class _Walker:
             ):
                 if tag in _BLOCK_TAGS:
                     self._break()
+                if self.rules is not None and self.rules.include:
+                    self._forced_links(el)
                 self._text(el.tail, no_bare == 0)
                 continue
             if tag in _BLOCK_TAGS:
@@ -244,10 +281,30 @@ class _Walker:
                 hits.append(_Hit(*accepted, self.length, element=el, is_quote=True))
         if tag == "a" and el.get("href") is not None:
             accepted = self._accept(el.get("href"))
-            if accepted is not None and not self._is_image_viewer(el, accepted[0]):
+            if accepted is not None and (self._forced(accepted[0]) or not self._is_image_viewer(el, accepted[0])):
                 hits.append(_Hit(*accepted, self.length, element=el))
         self.hits.extend(hits)
         return hits
+
+    def _forced(self, url: str) -> bool:
+        return self.rules is not None and self.rules.included(url) and not self.rules.excluded(url)
+
+    def _forced_links(self, skipped: Element) -> None:
+        """Links in a block the rules skip (boilerplate, a drop selector) that an include rule
+        makes citations all the same, at the block's place, with the sentence of their own block."""
+        for el in skipped.iter("a", "blockquote", "q"):
+            href = el.get("href") if el.tag == "a" else el.get("cite")
+            if not href:
+                continue
+            accepted = self._accept(href)
+            if accepted is None or not self._forced(accepted[0]):
+                continue
+            anchor = normalize_space(el.text_content()) or accepted[0]
+            block = next((a for a in el.iterancestors() if a.tag in _BLOCK_TAGS), el)
+            text = normalize_space(block.text_content())
+            start = max(text.find(anchor), 0)
+            context = context_for(text, start, start + len(anchor)) if text else ""
+            self.hits.append(_Hit(*accepted, self.length, self.length, anchor, el, context=context))
 
 
     def _is_image_viewer(self, el: Element, url: str) -> bool:
@@ -308,35 +365,66 @@ def _anchor_text(hit: _Hit, text: str) -> str:
     return hit.url
 
 
+def _containers(root: Element, rules: AppliedRules | None, warnings: list[str]) -> tuple[list[Element], bool]:
+    """The elements read as the article body, and whether that is the ``<body>`` fallback."""
+    if rules is not None and rules.content is not None:
+        chosen = outermost(rules.content(root))
+        if chosen:
+            return chosen, False
+        warnings.append(
+            f"the rule {rules.content_rule}: content {rules.content.css!r} matched nothing in the page; "
+            "the article body was chosen as without the rule"
+        )
+    content, fallback = find_main_content(root)
+    return [content], fallback
+
+
 def extract_post(
-    html: str, base_url: str | None, *, include_internal: bool = False
+    html: str, base_url: str | None, *, include_internal: bool = False, rules: Rules | None = None
 ) -> PostDocument:
     """Find every source the post in ``html`` cites, in document order.
 
     ``base_url`` is the post's own URL: relative links resolve against it (or against
     ``<base href>``), links to it are dropped, and links to its site are dropped
     unless ``include_internal``. Without it, relative links are dropped and no link is
-    internal. Never raises on malformed HTML.
+    internal. ``rules`` (crawler/rules.py) may name the article body, blocks to skip, URLs
+    always or never cited and citations to add. Never raises on malformed HTML; what may be
+    missing (the parser gave up, a rule matched nothing) is in the result's ``extraction``.
     """
-    root = parse_html(html)
+    parsed = parse_html_checked(html)
+    warnings = list(parsed.warnings)
+    applied = rules.for_post(base_url) if rules else None
+    rule_name = applied.name if applied is not None else None
+    root = parsed.root
     if root is None:
-        return PostDocument(url=base_url, title=None, citations=[])
-    content, fallback = find_main_content(root)
+        warnings.append("the document has no HTML to read")
+        citations = _added_citations([], applied, warnings)
+        return PostDocument(base_url, None, citations, Extraction("none", True, rule_name, tuple(warnings)))
+    containers, fallback = _containers(root, applied, warnings)
     base = base_url
     for el in root.iter("base"):
         if el.get("href"):
             base = resolve_url(base_url, el.get("href")) or base_url
             break
-    walker = _Walker(base, base_url, include_internal)
+    walker = _Walker(base, base_url, include_internal, applied)
     if fallback:
-        walker.skip.update(trailing_footer(content))
-    walker.skip.update(share_bars(content))
-    walker.walk(content, fallback)
+        walker.skip.update(trailing_footer(containers[0]))
+    if applied is not None:
+        walker.skip.update(el for selector in applied.drop for el in selector(root))
+    for number, content in enumerate(containers):
+        if number:
+            walker._break()  # several elements matched a rule's content selector: a block each
+        walker.skip.update(share_bars(content))
+        walker.walk(content, fallback)
     if walker.unresolved:
         logger.warning(
             "Dropped %(n)d relative link(s): no base URL to resolve them against; "
             "pass the post's URL (e.g. url: in the front matter)",
             {"n": walker.unresolved},
+        )
+        warnings.append(
+            f"dropped {walker.unresolved} relative link(s): no base URL to resolve them against "
+            "(pass the post's URL: --base, or url: in the front matter)"
         )
     text = "".join(walker.parts)
     citations = [
@@ -345,9 +433,32 @@ def extract_post(
             url=hit.url,
             key=hit.key,
             anchor_text=_anchor_text(hit, text),
-            context=context_for(text, hit.start, max(hit.end, hit.start)),
+            context=hit.context if hit.context is not None else context_for(text, hit.start, max(hit.end, hit.start)),
             skip_reason=hit.skip_reason,
         )
         for n, hit in enumerate(walker.hits, start=1)
     ]
-    return PostDocument(url=base_url, title=find_title(root, content), citations=citations)
+    citations = _added_citations(citations, applied, warnings)
+    container = " + ".join(describe(el) for el in containers[:3]) + (" + …" if len(containers) > 3 else "")
+    extraction = Extraction(container, fallback, rule_name, tuple(warnings))
+    published = published_date(root, containers[0])
+    return PostDocument(base_url, find_title(root, containers[0]), citations, extraction, published)
+
+
+def _added_citations(citations: list[Citation], rules: AppliedRules | None, warnings: list[str]) -> list[Citation]:
+    """``citations`` and, after them, the rules' ``cite`` entries not already among them."""
+    if rules is None or not rules.cite:
+        return citations
+    out = list(citations)
+    known = {c.key: c.n for c in out}
+    for extra in rules.cite:
+        try:
+            key, skip_reason = citation_key(extra.url), None
+        except MalformedURL as exc:
+            key, skip_reason = MALFORMED_KEY_PREFIX + extra.url, str(exc)
+        if key in known:
+            warnings.append(f"a rule's cite {extra.url} is cited by the page already (n={known[key]}): not added again")
+            continue
+        known[key] = len(out) + 1
+        out.append(Citation(len(out) + 1, extra.url, key, extra.anchor_text or extra.url, extra.context, skip_reason))
+    return out

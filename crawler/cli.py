@@ -29,7 +29,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from crawler.commands import archive, demo, enqueue, export, finalize, recrawl, replay, report, robustlinks, worker
+    from crawler.commands import (
+        archive, citations, demo, enqueue, export, finalize, recrawl, replay, report, robustlinks, worker,
+    )  # fmt: skip
 
     parser = Parser(
         prog="citearchive",
@@ -37,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (archive, demo, replay, export, recrawl, report, enqueue, worker, finalize, robustlinks):
+    for command in (archive, citations, demo, replay, export, recrawl, report, enqueue, worker, finalize, robustlinks):
         command.register(commands)
     return parser
 

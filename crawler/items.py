@@ -54,6 +54,9 @@ class PostItem:
     snapshot: CaptureOutcome | None
     citations: list[dict[str, Any]]
     feed: str | None = None  # the feed this post is an entry of
+    # How its citations were found (crawler.citations.Extraction.to_dict); None: the post was not read.
+    extraction: dict[str, Any] | None = None
+    published: str | None = None  # ISO 8601, when the post declares it (crawler/published.py)
 
     def to_journal(self) -> dict[str, Any]:
         entry = {
@@ -63,6 +66,8 @@ class PostItem:
             "url": self.url,
             "title": self.title,
             "snapshot": self.snapshot.to_dict() if self.snapshot else None,
+            **({"published": self.published} if self.published is not None else {}),
+            **({"extraction": self.extraction} if self.extraction is not None else {}),
             "citations": self.citations,
         }
         if self.feed is not None:

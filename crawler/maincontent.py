@@ -6,8 +6,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import lxml.etree
-import lxml.html
+from crawler.htmlparse import ParsedDocument, parse_document
 
 # lxml ships no type stubs we can rely on: elements are typed loosely.
 Element = Any
@@ -84,14 +83,15 @@ _DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
 
 def parse_html(html: str) -> Element | None:
     """Parse ``html`` leniently; return the root element, or None if there is none."""
+    return parse_html_checked(html).root
+
+
+def parse_html_checked(html: str) -> ParsedDocument:
+    """Parse ``html`` leniently (no depth or text-size truncation, crawler/htmlparse.py);
+    the root element (None if there is none) and where the parser still gave up."""
     # lxml refuses str input with an XML encoding declaration; hand it UTF-8 bytes
     # and say so, so <meta charset> in the text cannot override the decoding.
-    data = html.replace("\x00", "\ufffd").encode("utf-8", "replace")
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
-    try:
-        return lxml.html.document_fromstring(data, parser=parser)
-    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError):
-        return None
+    return parse_document(html.replace("\x00", "\ufffd").encode("utf-8", "replace"))
 
 
 def tokens(el: Element) -> list[str]:
@@ -245,6 +245,22 @@ def find_main_content(root: Element) -> tuple[Element, bool]:
             return max(candidates, key=_text_length), False
     body = root.find("body")
     return (body if body is not None else root), True
+
+
+def describe(el: Element) -> str:
+    """A CSS-like name for ``el`` in messages and the manifest: ``article#post-7``, ``div.post-body``, ``body``."""
+    tag = el.tag.lower() if isinstance(el.tag, str) else "?"
+    ident = " ".join((el.get("id") or "").split()[:1])
+    if ident:
+        return f"{tag}#{ident}"
+    classes = (el.get("class") or "").split()
+    return f"{tag}.{classes[0]}" if classes and tag not in ("body", "html") else tag
+
+
+def outermost(elements: list[Element]) -> list[Element]:
+    """``elements`` without those inside another of them, in document order."""
+    chosen = set(elements)
+    return [el for el in elements if not any(a in chosen for a in el.iterancestors())]
 
 
 def trailing_footer(body: Element) -> list[Element]:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import lxml.html
-from lxml import etree
 
+from crawler.htmlparse import parse_document
 from crawler.urls import resolve_href, resolve_url
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["Requisite", "Role", "css_requisites", "html_requisites", "parse_srcset"]
 
@@ -119,18 +122,15 @@ def css_requisites(css: str, base_url: str, *, inline: bool = False) -> list[Req
     return list(found.items.values())
 
 
-def _parse(html: str) -> lxml.html.HtmlElement | None:
+def _parse(html: str, page_url: str) -> lxml.html.HtmlElement | None:
     if not html.strip():
         return None
-    try:
-        # Bytes, so an XML declaration with an encoding inside the text does not raise.
-        root = lxml.html.document_fromstring(html.encode("utf-8"), parser=_PARSER)
-    except (etree.ParserError, ValueError):
-        return None
+    # Bytes, so an XML declaration with an encoding inside the text does not raise.
+    parsed = parse_document(html.encode("utf-8"), remove_pis=False)
+    for warning in parsed.warnings:  # what follows that point in the page is not searched
+        logger.warning("Page requisites of %(url)s: %(warning)s", {"url": page_url, "warning": warning})
+    root = parsed.root
     return root if isinstance(root, lxml.html.HtmlElement) else None
-
-
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
 
 
 def _base(root: lxml.html.HtmlElement, page_url: str) -> str:
@@ -173,7 +173,7 @@ def html_requisites(html: str, page_url: str, *, frames: bool = True) -> list[Re
     ``frames`` is true, iframe documents. Media files, links and alternate stylesheets are
     not requisites: rendering the page does not fetch them.
     """
-    root = _parse(html)
+    root = _parse(html, page_url)
     if root is None:
         return []
     base = _base(root, page_url)

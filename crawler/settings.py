@@ -153,6 +153,9 @@ ARCHIVE_WARC_FSYNC = True
 ARCHIVE_INCLUDE_INTERNAL = False
 ARCHIVE_SOURCES: list[str] = []  # post URLs or local files, set by the CLI
 ARCHIVE_BASE_URL = ""  # base for relative links in local files
+# Rules files (TOML, crawler/rules.py): where the article is, what to drop, include or exclude, citations
+# to add; applied after the collection's own OUT/collections/NAME/rules.toml (--rules).
+ARCHIVE_RULES: list[str] = []
 ARCHIVE_SINCE = ""  # feeds: only entries published on or after this date (YYYY-MM-DD or ISO 8601)
 ARCHIVE_PROGRESS = False  # a one-line progress display (the CLI turns it on for a TTY)
 ARCHIVE_REQUISITES = True  # archive what each cited HTML page needs to render (--no-requisites)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from crawler.citations import PostDocument, canonical_url, decode_html, extract_post
 from crawler.feeds import FEED_SUFFIXES, Feed, FeedError, parse_feed
 from crawler.markdown_post import FrontMatterError, parse_markdown_post
+from crawler.published import iso_date
 from crawler.urls import url_problem
+
+if TYPE_CHECKING:
+    from crawler.rules import Rules
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +155,7 @@ class LocalPost:
     html: str
     base_url: str | None
     title: str | None = None  # from Markdown front matter
+    published: str | None = None  # its date: (ISO 8601)
 
 
 def read_local_post(source: Source, *, base_url: str | None = None) -> LocalPost:
@@ -181,17 +186,20 @@ def read_local_post(source: Source, *, base_url: str | None = None) -> LocalPost
         raise SourceError(f"bad front matter in {_show(source.location)}: {exc}") from exc
     title = post.front_matter.get("title")
     title_text = " ".join(str(title).split()) if title is not None and str(title).strip() else None
-    return LocalPost(post.html, base_url or _front_matter_url(post.front_matter, source.location), title_text)
+    published = iso_date(post.front_matter.get("date"))
+    return LocalPost(post.html, base_url or _front_matter_url(post.front_matter, source.location), title_text, published)
 
 
 def load_local_post(
-    source: Source, *, base_url: str | None = None, include_internal: bool = False
+    source: Source, *, base_url: str | None = None, include_internal: bool = False, rules: Rules | None = None
 ) -> PostDocument:
-    """Read a local post and extract its citations (see :func:`read_local_post`)."""
+    """Read a local post and extract its citations (see :func:`read_local_post`), applying ``rules``."""
     post = read_local_post(source, base_url=base_url)
-    doc = extract_post(post.html, post.base_url, include_internal=include_internal)
+    doc = extract_post(post.html, post.base_url, include_internal=include_internal, rules=rules)
     if post.title is not None:
-        return PostDocument(url=doc.url, title=post.title, citations=doc.citations)
+        doc = replace(doc, title=post.title)
+    if post.published is not None:
+        doc = replace(doc, published=post.published)
     return doc
 
 

@@ -147,4 +147,18 @@ def _print_post_heading(post: dict[str, Any], stream: TextIO) -> None:
     print(f"  source: {post['source']}", file=stream)
     if snapshot is not None and snapshot["status"] != "archived":
         print(f"  post {snapshot['status']}: {snapshot['reason']}", file=stream)
+    line = extraction_line(post.get("extraction"))
+    if line is not None:
+        print(f"  {line}", file=stream)
     print(f"  {'n':>3}  {'status':<9} {'http':>4}  url / reason", file=stream)
+
+
+def extraction_line(extraction: dict[str, Any] | None) -> str | None:
+    """One line when a post's citations may be incomplete: no article body was recognised, or warnings."""
+    if not extraction or not (extraction.get("fallback") or extraction.get("warnings")):
+        return None
+    parts = []
+    if extraction.get("fallback"):
+        parts.append("no article body recognised: the whole page was read")
+    parts.extend(str(warning) for warning in extraction.get("warnings") or [])
+    return _clip("extraction: " + "; ".join(parts), 400)

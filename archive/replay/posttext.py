@@ -120,7 +120,8 @@ def _merge(segments: list[Segment]) -> list[Segment]:
 def blocks_from_html(html: bytes, base: str, citations: list[dict[str, Any]]) -> list[list[Segment]]:
     """The post's main-content blocks; links to a cited URL carry that citation."""
     try:
-        document = lxml.html.document_fromstring(html)
+        # huge_tree: libxml2 otherwise stops, silently, at 256 levels of nesting or a 10 MB text node.
+        document = lxml.html.document_fromstring(html, parser=lxml.html.HTMLParser(huge_tree=True))
     except (etree.ParserError, ValueError):
         return []
     cited = {_absolute("", str(c.get("url"))): c for c in citations if c.get("url")}

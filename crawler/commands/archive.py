@@ -11,12 +11,14 @@ from typing import Any
 from crawler.commands.bounds import bounded, help_text
 from crawler.commands.common import (
     add_fetch_options,
+    add_rules_option,
     fetch_overrides,
     UsageError,
     add_log_options,
     add_output_options,
     check_collection_name,
     check_output_dir,
+    check_rules,
     verbosity,
 )
 from crawler.commands.robustlinks import add_robust_link_options, check_robust_link_options
@@ -75,6 +77,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--base", metavar="URL", help="base URL for relative links in local files")
     parser.add_argument("--include-internal", action="store_true", help="also archive links to the post's own site")
     parser.add_argument("--since", metavar="DATE", help="feeds: only entries published on or after DATE (YYYY-MM-DD)")
+    add_rules_option(parser)
     add_robust_link_options(parser)
     add_fetch_options(parser)
     parser.add_argument(
@@ -205,6 +208,8 @@ def crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if getattr(args, "since", None):
         overrides["ARCHIVE_SINCE"] = args.since
+    if getattr(args, "rules", None):  # the spider adds the collection's rules.toml itself
+        overrides["ARCHIVE_RULES"] = [str(path) for path in args.rules]
     overrides.update(fetch_overrides(args))
     if getattr(args, "no_requisites", False):
         overrides["ARCHIVE_REQUISITES"] = False
@@ -290,12 +295,13 @@ def processes_with_work(args: argparse.Namespace) -> int:
     sources = [parse_source(raw) for raw in args.sources]
     if any(source.kind not in ("html", "markdown") for source in sources):
         return int(args.processes)
+    _, rules = check_rules(args.out, args.collection, args.rules)
     texts: set[str] = set()
     extraction_log = logging.getLogger("crawler.citations")
     extraction_log.disabled = True  # the crawl reads the posts again, and warns of what they lack then
     try:
         for source in sources:
-            document = load_local_post(source, base_url=args.base, include_internal=args.include_internal)
+            document = load_local_post(source, base_url=args.base, include_internal=args.include_internal, rules=rules)
             texts.update(shard_text(citation.url, citation.key, args.shard_by) for citation in document.citations)
     except SourceError as exc:
         raise UsageError(str(exc)) from exc
@@ -318,6 +324,7 @@ def run(args: argparse.Namespace) -> int:
     expand_source_lists(args)
     check_robust_link_options(args)
     check_sources(args.sources, args.base)
+    check_rules(args.out, args.collection, args.rules)
     overrides = crawl_overrides(args)
     processes = processes_with_work(args)
     check_output_dir(args.out)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from crawler.commands.bounds import bounded, help_text
 
 if TYPE_CHECKING:
+    from crawler.rules import Rules
     from crawler.runlog import Verbosity
 
 
@@ -57,6 +58,31 @@ def verbosity(args: argparse.Namespace) -> Verbosity:
     if getattr(args, "verbose", False):
         return "verbose"
     return "quiet" if getattr(args, "quiet", False) else "default"
+
+
+def add_rules_option(parser: argparse.ArgumentParser) -> None:
+    """``--rules FILE``: corrections by hand (crawler/rules.py), on top of the collection's rules.toml."""
+    parser.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="TOML rules correcting what is cited: the article body's CSS selector, blocks to drop, URLs always "
+        "or never cited, citations to add (repeatable; applied after the collection's own rules.toml; "
+        "see docs/citations.md)",
+    )
+
+
+def check_rules(out: Path | None, collection: str | None, extra: list[str]) -> tuple[list[Path], Rules]:
+    """The run's rules files (the collection's rules.toml when present, then ``extra``), read and checked
+    before anything is fetched: a bad file is a one-line usage error (``PATH:LINE: what``)."""
+    from crawler.rules import RulesError, load_rules, rules_paths
+
+    paths = rules_paths(out, collection, extra)
+    try:
+        return paths, load_rules(paths)
+    except RulesError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def add_fetch_options(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from crawler.commands.archive import DEFAULT_COLLECTION, check_sources
-from crawler.commands.common import check_collection_name
+from crawler.commands.common import add_rules_option, check_collection_name, check_rules
 
 EXAMPLES = """\
 examples:
@@ -31,6 +31,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--collection", default=DEFAULT_COLLECTION, help=f"collection name (default {DEFAULT_COLLECTION})")
     parser.add_argument("--base", metavar="URL", help="base URL for relative links in local files")
     parser.add_argument("--include-internal", action="store_true", help="keep links to a local post's own site")
+    add_rules_option(parser)  # for local posts, read here; give the workers the same --rules for post URLs
     parser.set_defaults(run=run)
 
 
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_collection_name(args.collection)
     check_sources(args.sources, args.base)
+    _, rules = check_rules(None, None, args.rules)
     client = state.connect(args.redis)
     run_info = state.open_run(client, args.collection)
     pushed = 0
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             state.register_post(client, run_info, post_id, raw, url=source.location)
             pushed += state.push_tasks(client, run_info, [tasks.post_task(raw, source.location)])
             continue
-        document = load_local_post(source, base_url=args.base, include_internal=args.include_internal)
+        document = load_local_post(source, base_url=args.base, include_internal=args.include_internal, rules=rules)
         entry = tasks.local_post_entry(post_id, raw, document)
         state.register_post(client, run_info, post_id, raw, entry=entry)
         pushed += state.push_tasks(client, run_info, tasks.citation_tasks(document))

@@ -15,7 +15,9 @@ from crawler.commands.common import (
     add_fetch_options,
     add_log_options,
     add_output_options,
+    add_rules_option,
     check_collection_name,
+    check_rules,
     verbosity,
 )
 
@@ -46,6 +48,7 @@ def register(commands: Any) -> None:
     add_output_options(parser, DEFAULT_OUT, DEFAULT_COLLECTION)
     add_log_options(parser)
     parser.add_argument("--include-internal", action="store_true", help="also archive links to the post's own site")
+    add_rules_option(parser)
     add_fetch_options(parser)
     parser.add_argument(
         "--wait",
@@ -107,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     if not sources:
         raise UsageError(f"the collection {args.collection!r} names no post that can be fetched again")
     archive_defaults(args)
+    check_rules(args.out, args.collection, args.rules)
     overrides = crawl_overrides(args)
     overrides["ARCHIVE_LOCK_HELD"] = True
     interactive = sys.stderr.isatty()

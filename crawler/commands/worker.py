@@ -12,7 +12,9 @@ from crawler.commands.common import (
     UsageError,
     add_fetch_options,
     add_log_options,
+    add_rules_option,
     check_output_dir,
+    check_rules,
     fetch_overrides,
     verbosity,
 )
@@ -58,6 +60,7 @@ def register(commands: Any) -> None:
         help=help_text("per_host", "requests in flight per host in this worker", 1),
     )  # fmt: skip
     add_fetch_options(parser)
+    add_rules_option(parser)
     add_log_options(parser)
     parser.set_defaults(run=run)
 
@@ -87,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
     check_output_dir(args.out)
     client = state.connect(args.redis)
     run_info = state.require_run(client, args.redis)
+    # The files live under OUT, not under the worker's staging tree the spider's ARCHIVE_OUT names.
+    rules_files, _ = check_rules(args.out, run_info.collection, args.rules)
+    if rules_files:
+        overrides["ARCHIVE_RULES"] = [str(path) for path in rules_files]
     options = WorkerOptions(
         redis_url=args.redis,
         run=run_info,

@@ -45,7 +45,8 @@ def decode(data: bytes | str) -> Task:
 def local_post_entry(post_id: str, source: str, document: PostDocument) -> dict[str, Any]:
     """The journal entry of a local post: what the single-process spider yields for it."""
     citations = [c.journal_entry() for c in document.citations]
-    return PostItem(post_id, source, document.url, document.title, None, citations).to_journal()
+    extraction = document.extraction.to_dict() if document.extraction is not None else None
+    return PostItem(post_id, source, document.url, document.title, None, citations, extraction=extraction).to_journal()
 
 
 def registration(seq: int, source: str, *, url: str | None = None, entry: dict[str, Any] | None = None) -> str:

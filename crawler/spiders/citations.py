@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -20,7 +21,9 @@ from crawler.fetchable import Unrequestable, make_request
 from crawler.items import CaptureItem, CaptureOutcome, PostItem, RequisitesItem
 from crawler.middlewares.capture import NO_CAPTURE_META_KEY
 from crawler.outcomes import outcome_from_failure, outcome_from_response, stop_if_disk_full
+from crawler.published import iso_date
 from crawler.resume import ResumeState, load_resume_state
+from crawler.rules import Rules, load_rules, rules_paths
 from crawler.shards import Shard
 from crawler.sources import Source, SourceError, load_local_feed, load_local_post, parse_source
 from crawler.spiders.requisites import RequisitesMixin
@@ -42,6 +45,12 @@ ERROR_STATUSES = list(range(400, 1000))
 
 def post_id_for(source: str) -> str:
     return hashlib.sha1(source.encode("utf-8")).hexdigest()[:12]
+
+
+def run_rules(settings: Any) -> Rules:
+    """The run's rules: the collection's ``rules.toml`` when there is one, then ``ARCHIVE_RULES`` (file paths)."""
+    paths = rules_paths(settings.get("ARCHIVE_OUT"), settings.get("ARCHIVE_COLLECTION"), settings.getlist("ARCHIVE_RULES"))
+    return load_rules(paths)
 
 
 class CitationsSpider(RequisitesMixin, scrapy.Spider):
@@ -66,7 +75,9 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         for argument, setting in cls.SETTING_ARGUMENTS.items():
             if argument in kwargs:
                 crawler.settings.set(setting, kwargs.pop(argument), priority="spider")
-        return super().from_crawler(crawler, *args, **kwargs)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.rules = run_rules(crawler.settings)
+        return spider
 
     def __init__(
         self,
@@ -80,6 +91,7 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         self._base_url_arg = base_url
         self._include_internal_arg = include_internal
         self._requested_keys: set[str] = set()
+        self.rules = Rules()  # corrections by hand (ARCHIVE_RULES, the collection's rules.toml), from from_crawler
 
     @property
     def sources(self) -> list[str]:
@@ -147,7 +159,9 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
                 return url_list_entries(read_list_text(source.location), source.location)
             if source.kind == "feed":
                 return load_local_feed(source)
-            return load_local_post(source, base_url=self.base_url, include_internal=self.include_internal)
+            return load_local_post(
+                source, base_url=self.base_url, include_internal=self.include_internal, rules=self.rules
+            )
         except SourceError as exc:
             logger.error("Skipping source: %(error)s", {"error": exc})
             return None
@@ -183,7 +197,11 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
 
     def _post_item(self, raw: str, document: PostDocument, snapshot: Any) -> PostItem:
         citations = [c.journal_entry() for c in document.citations]
-        return PostItem(post_id_for(raw), raw, document.url, document.title, snapshot, citations)
+        extraction = document.extraction.to_dict() if document.extraction is not None else None
+        return PostItem(
+            post_id_for(raw), raw, document.url, document.title, snapshot, citations,
+            extraction=extraction, published=document.published,
+        )  # fmt: skip
 
     def _citation_requests(self, document: PostDocument) -> Iterator[scrapy.Request | CaptureItem]:
         """A request per citation URL not yet requested; a citation whose URL is malformed is
@@ -236,7 +254,9 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         ):
             yield from self.parse_feed(response)
             return
-        document = extract_post(response.text, response.url, include_internal=self.include_internal)
+        document = extract_post(response.text, response.url, include_internal=self.include_internal, rules=self.rules)
+        if document.published is None and response.meta.get("archive_published"):
+            document = dataclasses.replace(document, published=response.meta["archive_published"])
         item = self._post_item(raw, document, snapshot=outcome)
         item.feed = response.meta.get("archive_feed")
         yield item
@@ -303,31 +323,39 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         )
         for number, entry in enumerate(entries, start=1):
             if entry.link:
-                yield self._post_output(entry.link, entry.link, feed=feed_source)
+                yield self._post_output(entry.link, entry.link, feed=feed_source, published=iso_date(entry.published))
             elif entry.content:
                 html = f"<article>{entry.content}</article>"
-                document = extract_post(html, feed.link, include_internal=self.include_internal)
+                document = extract_post(html, feed.link, include_internal=self.include_internal, rules=self.rules)
                 if entry.title:
-                    document = PostDocument(document.url, entry.title, document.citations)
+                    document = dataclasses.replace(document, title=entry.title)
+                if document.published is None and entry.published is not None:
+                    document = dataclasses.replace(document, published=iso_date(entry.published))
                 item = self._post_item(f"{feed_source}#entry-{number}", document, snapshot=None)
                 item.feed = feed_source
                 yield item
                 yield from self._citation_requests(document)
 
-    def post_request(self, url: str, feed: str | None = None, source: str | None = None) -> scrapy.Request:
-        """The request for a post page (``source``: what the user gave, by default ``url``);
-        raises :class:`~crawler.fetchable.Unrequestable` when none can be made."""
+    def post_request(
+        self, url: str, feed: str | None = None, source: str | None = None, published: str | None = None
+    ) -> scrapy.Request:
+        """The request for a post page (``source``: what the user gave, by default ``url``; ``published``:
+        its feed entry's date); raises :class:`~crawler.fetchable.Unrequestable` when none can be made."""
         meta = self._post_meta(source or url)
         if feed is not None:
             meta["archive_feed"] = feed
+        if published is not None:
+            meta["archive_published"] = published
         return make_request(
             url, self.max_url_length, callback=self.parse_post, errback=self.post_failed, meta=meta, dont_filter=True
         )
 
-    def _post_output(self, url: str, source: str, feed: str | None = None) -> scrapy.Request | PostItem:
+    def _post_output(
+        self, url: str, source: str, feed: str | None = None, published: str | None = None
+    ) -> scrapy.Request | PostItem:
         """The post's request, or its post entry ``skipped`` with the reason: the other posts go on."""
         try:
-            return self.post_request(url, feed=feed, source=source)
+            return self.post_request(url, feed=feed, source=source, published=published)
         except Unrequestable as exc:
             logger.warning("Skipping post %(url)r: %(reason)s", {"url": url[:200], "reason": exc})
             item = PostItem(post_id_for(source), source, url, None, CaptureOutcome("skipped", reason=str(exc)), [])

@@ -48,3 +48,36 @@ def test_no_manifest_is_an_incomplete_run(tmp_path: Path) -> None:
     stream = io.StringIO()
     assert print_summary(tmp_path / "missing.json", tmp_path, "blog", stream) == EXIT_INCOMPLETE == exit_code_for(tmp_path / "missing.json")
     assert "No manifest was written" in stream.getvalue()
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_post_with_a_fallback_or_warnings_gets_one_line(tmp_path: Path, streamed: bool) -> None:
+    from archive.journal import Journal
+    from archive.manifeststream import write_manifest_from_journals
+
+    warning = "the HTML parser stopped at line 3, column 9: elements are nested deeper than 2048 levels"
+    posts = [
+        ("p1", {"container": "article", "fallback": False, "rule": None, "warnings": []}),
+        ("p2", {"container": "body", "fallback": True, "rule": "rules.toml:4", "warnings": [warning]}),
+    ]
+    entries: list[dict[str, Any]] = [
+        {"kind": "post", "post_id": pid, "source": f"{pid}.html", "url": None, "title": pid.upper(),
+         "snapshot": None, "extraction": extraction, "citations": [citation(1, "https://example.com/a", "k-a")]}
+        for pid, extraction in posts
+    ]  # fmt: skip
+    entries.append({"kind": "capture", "key": "k-a", "url": "https://example.com/a", "capture": archived()})
+    path = tmp_path / "run.json"
+    if streamed:
+        journal = Journal(tmp_path / "run.jsonl")
+        for entry in entries:
+            journal.append(entry)
+        journal.close()
+        write_manifest_from_journals(path, [tmp_path / "run.jsonl"], **RUN)
+    else:
+        write_manifest(path, compile_manifest(entries, **RUN))
+    stream = io.StringIO()
+    assert print_summary(path, tmp_path, "blog", stream) == EXIT_OK
+    lines = stream.getvalue().splitlines()
+    flagged = [line for line in lines if "extraction:" in line]
+    assert flagged == [f"  extraction: no article body recognised: the whole page was read; {warning}"]
+    assert lines.index(flagged[0]) > lines.index("P2")
