@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import tldextract
+from w3lib.encoding import html_to_unicode
 
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
@@ -61,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True, help="the page's own URL (its canonical URL)")
     args = parser.parse_args(argv)
     parser_html = lxml.html.HTMLParser(huge_tree=True)
-    root = lxml.html.document_fromstring(read_page(args.page), parser=parser_html)
+    # Decoded as a browser would (BOM, header, meta, UTF-8 if valid, else by bytes and TLD).
+    _, text = html_to_unicode(None, read_page(args.page), url=args.url)
+    root = lxml.html.document_fromstring(text, parser=parser_html)
     own = site(args.url)
     n = 0
     for el in root.iter("a", "blockquote", "q"):
