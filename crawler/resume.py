@@ -55,7 +55,8 @@ def run_is_complete(collection: Collection, run_id: str) -> bool:
     """A run is complete once its manifest exists and nothing in it was left unattempted.
 
     That is no citation's capture, no post (an interrupted run lists the posts it never
-    read, crawler/unreached.py) and no render (browser mode) "not attempted".
+    read, crawler/unreached.py), no requisite of a post page and no render (browser mode)
+    "not attempted". (A cited page's requisites are not resumed: a run missing only those is complete.)
     """
     try:
         manifest = json.loads(collection.manifest_path(run_id).read_text(encoding="utf-8"))
@@ -63,6 +64,8 @@ def run_is_complete(collection: Collection, run_id: str) -> bool:
         return False
     for post in manifest.get("posts", []):
         if _not_attempted(post.get("snapshot")):
+            return False
+        if any(_not_attempted(failed) for failed in (post.get("requisites") or {}).get("failed", [])):
             return False
         for citation in post.get("citations", []):
             if _not_attempted(citation.get("capture")) or _not_attempted(citation.get("render")):
