@@ -177,9 +177,9 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         self._requested_keys |= state.done_keys
         return state
 
-    def _resumed_post(self, entry: dict[str, Any], resumed: ResumeState) -> Iterator[Any]:
+    def _resumed_post(self, entry: dict[str, Any], resumed: ResumeState | None = None) -> Iterator[Any]:
         """A post page archived before the interruption: request only its requisites and citations still to do."""
-        if self.archives_posts:
+        if resumed is not None and self.archives_posts:
             parent = post_parent(entry["post_id"])
             yield from self.resumed_requisites(parent, resumed.missing_requisites.get(parent, []))
         for citation in entry["citations"]:
