@@ -17,7 +17,7 @@ from archive import software_version
 from archive.atomic import atomic_open_text
 from archive.exceptions import ManifestError
 from archive.journal import Journal, read_journal
-from archive.requisitetally import REQUISITE_KINDS, RequisiteTally
+from archive.requisitetally import REQUISITE_KINDS, RequisiteTally, post_parent
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -141,9 +141,10 @@ def _citation(raw: Entry, captures: dict[str, Entry], requisites: RequisiteTally
     return citation
 
 
-def _post(raw: Entry, captures: dict[str, Entry], requisites: RequisiteTally | None = None) -> Entry:
+def _post_head(raw: Entry, requisites: RequisiteTally | None) -> Entry:
+    """A post's members before its citations: the page's ``requisites`` follow its ``snapshot`` when it was searched."""
     snapshot = raw.get("snapshot")
-    post = {
+    head = {
         "source": raw.get("source"),
         "url": raw.get("url"),
         "title": raw.get("title"),
@@ -151,8 +152,16 @@ def _post(raw: Entry, captures: dict[str, Entry], requisites: RequisiteTally | N
         # Before the citations, so a reader streaming the manifest (archive.manifestread) has it with the post.
         **({"published": raw["published"]} if raw.get("published") is not None else {}),
         **({"extraction": raw["extraction"]} if raw.get("extraction") is not None else {}),
-        "citations": [_citation(c, captures, requisites) for c in raw.get("citations") or []],
     }
+    summary = requisites.summary(post_parent(str(raw.get("post_id")))) if requisites is not None else None
+    if summary is not None:
+        head["requisites"] = summary
+    return head
+
+
+def _post(raw: Entry, captures: dict[str, Entry], requisites: RequisiteTally | None = None) -> Entry:
+    post = _post_head(raw, requisites)
+    post["citations"] = [_citation(c, captures, requisites) for c in raw.get("citations") or []]
     post.update((k, v) for k, v in raw.items() if k not in post and k != "kind")
     return post
 
@@ -167,7 +176,7 @@ def compile_manifest(
     equals its own (an "archived" capture wins over others, otherwise the
     last one), unless its post entry gave it one (a "skipped" malformed
     URL); a citation with none is "skipped" as not attempted. A citation
-    whose page requisites were looked for gets ``requisites`` (see
+    (or a post's page) whose requisites were looked for gets ``requisites`` (see
     :class:`~archive.requisitetally.RequisiteTally`); one rendered in the
     browser (``kind`` "render") gets ``render``. Entries of other kinds
     are ignored. The result is not validated here: see

@@ -28,8 +28,8 @@ from archive.journal import entry_at, read_journal_offsets
 from archive.manifest import (
     NOT_ATTEMPTED,
     STATUSES,
-    _capture,
     _citation,
+    _post_head,
     check_part,
     load_schema,
     manifest_head,
@@ -190,18 +190,8 @@ def write_manifest_from_journals(
 
 def _write_post(out: IO[str], raw: Entry, scan: _Scan, handles: list[IO[bytes]], number: int, counts: Counter[str]) -> None:
     """One post object (6 spaces deep), its citations built and written one at a time."""
-    snapshot = raw.get("snapshot")
-    before: list[tuple[str, Any]] = [
-        ("source", raw.get("source")),
-        ("url", raw.get("url")),
-        ("title", raw.get("title")),
-        ("snapshot", _capture(snapshot) if snapshot is not None else None),
-    ]
-    for name in ("published", "extraction"):  # before the citations: a streaming reader has them with the post
-        if raw.get(name) is not None:
-            before.append((name, raw[name]))
-    head = ("source", "url", "title", "snapshot", "published", "extraction", "citations", "kind")
-    after = [(k, v) for k, v in raw.items() if k not in head]
+    before = list(_post_head(raw, scan.requisites).items())
+    after = [(k, v) for k, v in raw.items() if k not in (*dict(before), "citations", "kind")]
     where: list[object] = ["posts", number]
     _validate("post", {**dict(before), "citations": [], **dict(after)}, where)
     _write_members(out, before, 3, first=True)

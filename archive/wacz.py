@@ -1,4 +1,4 @@
-"""A collection as one WACZ file (spec 1.1.1): WARCs, CDXJ index, pages.jsonl of the cited pages, datapackage."""
+"""A collection as one WACZ file (spec 1.1.1): WARCs, CDXJ index, pages.jsonl of the posts and cited pages, datapackage."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from archive.atomic import atomic_open
 from archive.collection import Collection
 from archive.exceptions import ArchiveError
 
-__all__ = ["WACZ_VERSION", "WaczError", "WaczSummary", "cited_pages", "write_wacz"]
+__all__ = ["WACZ_VERSION", "WaczError", "WaczSummary", "cited_pages", "post_pages", "write_wacz"]
 
 WACZ_VERSION = "1.1.1"
 CHUNK = 1024 * 1024
-PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Cited pages"}
+PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Posts and cited pages"}
 
 
 class WaczError(ArchiveError):
@@ -55,21 +55,36 @@ def _manifests(collection: Collection) -> list[dict[str, Any]]:
     return manifests
 
 
-def cited_pages(manifests: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _page(capture: dict[str, Any], title: Any, seen: set[tuple[str, str]]) -> dict[str, str] | None:
+    """The pages.jsonl line of an archived capture (its final URL at its capture time), unless ``seen``."""
+    url, timestamp = capture.get("final_url"), capture.get("timestamp")
+    if capture.get("status") != "archived" or not url or not timestamp or (url, timestamp) in seen:
+        return None
+    seen.add((url, timestamp))
+    page_id = hashlib.sha1(f"{timestamp}/{url}".encode()).hexdigest()[:32]
+    return {"id": page_id, "url": url, "ts": iso_date(timestamp), "title": str(title or url)}
+
+
+def post_pages(manifests: list[dict[str, Any]], seen: set[tuple[str, str]] | None = None) -> list[dict[str, str]]:
+    """One page per archived post page (the WACZ's main page is one), titled with the post's title."""
+    seen = set() if seen is None else seen
+    pages = []
+    for manifest in manifests:
+        for post in manifest.get("posts") or []:
+            if (page := _page(post.get("snapshot") or {}, post.get("title"), seen)) is not None:
+                pages.append(page)
+    return pages
+
+
+def cited_pages(manifests: list[dict[str, Any]], seen: set[tuple[str, str]] | None = None) -> list[dict[str, str]]:
     """One page per archived citation (its final URL at its capture time), in citation order, deduplicated."""
-    pages: list[dict[str, str]] = []
-    seen: set[tuple[str, str]] = set()
+    seen = set() if seen is None else seen
+    pages = []
     for manifest in manifests:
         for post in manifest.get("posts") or []:
             for citation in post.get("citations") or []:
-                capture = citation.get("capture") or {}
-                url, timestamp = capture.get("final_url"), capture.get("timestamp")
-                if capture.get("status") != "archived" or not url or not timestamp or (url, timestamp) in seen:
-                    continue
-                seen.add((url, timestamp))
-                page_id = hashlib.sha1(f"{timestamp}/{url}".encode()).hexdigest()[:32]
-                title = str(citation.get("anchor_text") or url)
-                pages.append({"id": page_id, "url": url, "ts": iso_date(timestamp), "title": title})
+                if (page := _page(citation.get("capture") or {}, citation.get("anchor_text"), seen)) is not None:
+                    pages.append(page)
     return pages
 
 
@@ -131,7 +146,9 @@ def write_wacz(collection: Collection, dest: Path, title: str | None = None) -> 
     if not warcs or not collection.index_path.is_file():
         raise WaczError(f"collection {collection.name!r} in {collection.out} has no WARC files or no index")
     manifests = _manifests(collection)
-    pages = cited_pages(manifests)
+    # The posts first: a reader opens the post, then what it cites (the spec's pages are entry points).
+    seen: set[tuple[str, str]] = set()
+    pages = [*post_pages(manifests, seen), *cited_pages(manifests, seen)]
     pages_jsonl = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in [PAGES_HEADER, *pages])
     resources = []
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from archive.requisitetally import POST_PARENT_PREFIX
+
 Status = Literal["archived", "failed", "blocked", "skipped"]
 
 
@@ -57,6 +59,8 @@ class PostItem:
     # How its citations were found (crawler.citations.Extraction.to_dict); None: the post was not read.
     extraction: dict[str, Any] | None = None
     published: str | None = None  # ISO 8601, when the post declares it (crawler/published.py)
+    # What the post page needs, journaled with the post (as a cited page's with its capture).
+    requisites: RequisitesItem | None = None
 
     def to_journal(self) -> dict[str, Any]:
         entry = {
@@ -89,7 +93,7 @@ class CaptureItem:
 
 @dataclass(slots=True)
 class RequisitesItem:
-    """For one citation (key ``parent``): requisite URLs its documents need, and outcomes known so far.
+    """For one citation (key ``parent``, or a post page's ``post:ID``): requisite URLs its documents need, and outcomes known so far.
 
     One item per citation page, and per landed requisite per citation waiting
     for it, not one per (citation, requisite): pages of a site share a dozen
@@ -99,6 +103,9 @@ class RequisitesItem:
 
     parent: str
     found: list[str] = field(default_factory=list)
+    #: The role of each URL of ``found``; journalled for a post page only, whose missing
+    #: requisites a resumed run requests from the journal (a cited page's are not resumed).
+    roles: list[str] = field(default_factory=list)
     outcomes: list[tuple[str, str, CaptureOutcome]] = field(default_factory=list)
     #: URLs whose outcome this item is the first to journal: with the whole capture (WARC
     #: file, offset, hops). Other items name only status and reason: a site-wide stylesheet's
@@ -106,12 +113,11 @@ class RequisitesItem:
     detailed: set[str] = field(default_factory=set)
 
     def to_journal(self) -> dict[str, Any]:
-        return {
-            "kind": "requisites",
-            "parent": self.parent,
-            "found": self.found,
-            "outcomes": [self._outcome(url, role, outcome) for url, role, outcome in self.outcomes],
-        }
+        entry: dict[str, Any] = {"kind": "requisites", "parent": self.parent, "found": self.found}
+        if self.parent.startswith(POST_PARENT_PREFIX):
+            entry["roles"] = self.roles
+        entry["outcomes"] = [self._outcome(url, role, outcome) for url, role, outcome in self.outcomes]
+        return entry
 
     def _outcome(self, url: str, role: str, outcome: CaptureOutcome) -> dict[str, Any]:
         if url in self.detailed:

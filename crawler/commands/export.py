@@ -43,5 +43,5 @@ def run(args: argparse.Namespace) -> int:
         summary = write_wacz(collection, args.wacz, args.title)
     except WaczError as exc:
         raise UsageError(str(exc)) from exc
-    print(f"Wrote {summary.path}: {summary.warc_files} WARC file(s), {summary.pages} cited page(s), {summary.bytes} bytes")
+    print(f"Wrote {summary.path}: {summary.warc_files} WARC file(s), {summary.pages} page(s) (posts and cited pages), {summary.bytes} bytes")
     return 0

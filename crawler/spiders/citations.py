@@ -14,6 +14,7 @@ from scrapy.http import TextResponse
 from scrapy.utils.asyncio import run_in_thread
 
 from archive.collection import Collection
+from archive.requisitetally import post_parent
 from crawler.citations import PostDocument, extract_post
 from crawler.extensions.interrupt import was_interrupted
 from crawler.feeds import Feed, FeedError, looks_like_feed, parse_feed, parse_since, select_entries
@@ -125,6 +126,11 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
             meta[NO_CAPTURE_META_KEY] = True  # read here for its citations, archived by shard 0
         return meta
 
+    @property
+    def archives_posts(self) -> bool:
+        """Whether this process archives the post pages (and so their requisites)."""
+        return self.shard is None or self.shard.owns_posts
+
     def _owns(self, url: str, key: str) -> bool:
         shard = self.shard
         return shard is None or shard.owns(url, key)
@@ -141,7 +147,7 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
                 logger.error("Skipping source: %(error)s", {"error": exc})
                 continue
             if source.kind == "url" and post_id_for(raw) in resumed.posts:
-                for output in self._resumed_post(resumed.posts[post_id_for(raw)]):
+                for output in self._resumed_post(resumed.posts[post_id_for(raw)], resumed):
                     yield output
                 continue
             if source.kind == "url":
@@ -185,8 +191,11 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
         self._requested_keys |= state.done_keys
         return state
 
-    def _resumed_post(self, entry: dict[str, Any]) -> Iterator[scrapy.Request | CaptureItem]:
-        """A post page archived before the interruption: request only its citations still to do."""
+    def _resumed_post(self, entry: dict[str, Any], resumed: ResumeState | None = None) -> Iterator[Any]:
+        """A post page archived before the interruption: request only its requisites and citations still to do."""
+        if resumed is not None and self.archives_posts:
+            parent = post_parent(entry["post_id"])
+            yield from self.resumed_requisites(parent, resumed.missing_requisites.get(parent, []))
         for citation in entry["citations"]:
             if "capture" in citation:  # settled when the post was read (a malformed URL)
                 continue
@@ -238,6 +247,14 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
             dont_filter=True,
         )
 
+    def _with_requisites(self, item: PostItem | CaptureItem, response: Response, parent: str) -> Iterator[Any]:
+        """``item`` carrying the page's own requisites item (one trip through the item pipeline), then the requests."""
+        outputs = list(self.requisite_requests(response, parent))
+        if outputs and isinstance(outputs[0], RequisitesItem):
+            item.requisites = outputs.pop(0)
+        yield item
+        yield from outputs
+
     def parse_post(self, response: Response) -> Iterator[Any]:
         raw = response.meta["archive_source"]
         outcome = outcome_from_response(response)
@@ -259,7 +276,10 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
             document = dataclasses.replace(document, published=response.meta["archive_published"])
         item = self._post_item(raw, document, snapshot=outcome)
         item.feed = response.meta.get("archive_feed")
-        yield item
+        if self.archives_posts:  # the page's requisites, as a cited page's
+            yield from self._with_requisites(item, response, post_parent(item.post_id))
+        else:
+            yield item
         yield from self._citation_requests(document)
 
     def post_failed(self, failure: Failure) -> Iterator[PostItem]:
@@ -279,12 +299,7 @@ class CitationsSpider(RequisitesMixin, scrapy.Spider):
     def parse_citation(self, response: Response) -> Iterator[Any]:
         key = response.meta["archive_key"]
         capture = CaptureItem(key, response.meta["archive_url"], outcome_from_response(response))
-        outputs = list(self.requisite_requests(response, key))
-        # The page's own requisites item rides with its capture (one trip through the item pipeline).
-        if outputs and isinstance(outputs[0], RequisitesItem):
-            capture.requisites = outputs.pop(0)
-        yield capture
-        yield from outputs
+        yield from self._with_requisites(capture, response, key)
 
     def citation_failed(self, failure: Failure) -> Iterator[CaptureItem]:
         if was_interrupted(failure):  # cut or dropped by a stop: the manifest lists it as not attempted

@@ -39,15 +39,16 @@ ACCEPT: dict[Role, str] = {
 META_URL = "archive_requisite_url"
 META_ROLE = "archive_requisite_role"
 META_LEVEL = "archive_requisite_level"
-#: Meta key naming the first citation a requisite request was made for (the ledger knows them all).
+#: Meta key naming the first page a requisite request was made for (the ledger knows them all;
+#: a distributed worker that did not make the request credits this one).
 META_PARENT = "archive_requisite_of"
 
 
 @dataclass(slots=True)
 class RequisiteLedger:
-    """Per run: which citations need each requisite URL, its outcome and what it references."""
+    """Per run: which pages (citation keys, post keys) need each requisite URL, its outcome and what it references."""
 
-    # URL -> the citation keys needing it, in order (a dict as an ordered set: a shared
+    # URL -> the parent keys needing it, in order (a dict as an ordered set: a shared
     # stylesheet has thousands, and a list's membership test made the run quadratic).
     parents: dict[str, dict[str, None]] = field(default_factory=dict)
     outcomes: dict[str, CaptureOutcome] = field(default_factory=dict)
@@ -55,11 +56,11 @@ class RequisiteLedger:
 
 
 class RequisitesMixin:
-    """Adds page requisites to a spider: call :meth:`requisite_requests` from a citation callback.
+    """Adds page requisites to a spider: call :meth:`requisite_requests` from a page's callback.
 
-    A requisite URL is requested once per run (the ledger, not the dupe filter, decides);
-    a citation that needs a URL already requested is credited with its outcome when it
-    lands, and with what that stylesheet or frame referenced in turn. Stylesheets are
+    A page is a citation (its key is the parent) or a post (``post:ID``). A requisite URL
+    is requested once per run (the ledger, not the dupe filter, decides); a page that
+    needs a URL already requested is credited with its outcome when it lands, and with what that stylesheet or frame referenced in turn. Stylesheets are
     parsed for ``@import``, ``@font-face`` and ``url()``; frame documents for their own
     requisites but not their frames, so one level of frames is archived. Nesting stops at
     ``ARCHIVE_REQUISITES_DEPTH``.
@@ -84,19 +85,28 @@ class RequisitesMixin:
         found = html_requisites(response.text, response.url, frames=True)
         yield from self._need(parent, found, level=1)
 
+    def resumed_requisites(self, parent: str, missing: list[tuple[str, str]]) -> Iterator[Any]:
+        """Items and requests for what an interrupted run found for ``parent`` (URL, role) but never fetched.
+
+        Their depth is counted afresh from the page (the journal does not keep it).
+        """
+        if self.settings.getbool("ARCHIVE_REQUISITES"):
+            found = [Requisite(url, role) for url, role in missing if role in ACCEPT]
+            yield from self._need(parent, found, level=1)
+
     def parse_requisite(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         role: Role = meta[META_ROLE]
         level: int = meta[META_LEVEL]
         outcome = outcome_from_response(response)
         children = self._references(response, role) if outcome.status == "archived" else []
-        yield from self._settle(meta[META_URL], role, outcome, children, level + 1)
+        yield from self._settle(meta[META_URL], role, outcome, children, level + 1, meta.get(META_PARENT))
 
     def requisite_failed(self, failure: Failure) -> Iterator[Any]:
         if was_interrupted(failure):  # not attempted: the manifest says so, the next run fetches it
             return
         meta = failure.request.meta  # type: ignore[attr-defined]
-        yield from self._settle(meta[META_URL], meta[META_ROLE], outcome_from_failure(failure), [], 0)
+        yield from self._settle(meta[META_URL], meta[META_ROLE], outcome_from_failure(failure), [], 0, meta.get(META_PARENT))
 
     def _references(self, response: Response, role: Role) -> list[Requisite]:
         """What a fetched stylesheet or frame document needs in turn."""
@@ -126,6 +136,7 @@ class RequisitesMixin:
         parent = item.parent
         limit = self.settings.getint("ARCHIVE_REQUISITES_MAX_PER_PAGE")
         item.found.extend(requisite.url for requisite in found)
+        item.roles.extend(requisite.role for requisite in found)
         for index, requisite in enumerate(found):
             url = requisite.url
             if index >= limit:
@@ -173,12 +184,16 @@ class RequisitesMixin:
         return request
 
     def _settle(
-        self, url: str, role: Role, outcome: CaptureOutcome, children: list[Requisite], level: int
+        self, url: str, role: Role, outcome: CaptureOutcome, children: list[Requisite], level: int, first: str | None
     ) -> Iterator[Any]:
         ledger = self.requisite_ledger
         ledger.outcomes[url] = outcome
         ledger.children[url] = (children, level)
         self.crawler.stats.inc_value(f"archive/requisites/{outcome.status}")
+        if url not in ledger.parents and first is not None:
+            # Requested by another worker through the shared queue (distributed mode): its
+            # first parent is credited here, the others by the manifest's tally (by URL).
+            ledger.parents[url] = {first: None}
         for number, parent in enumerate(list(ledger.parents.get(url, {}))):
             # The first citation's line journals the whole capture, the others its status.
             item = RequisitesItem(parent, outcomes=[(url, role, outcome)], detailed={url} if number == 0 else set())

@@ -154,7 +154,7 @@ def test_shared_requisite_is_fetched_once_and_credited_to_each_citation() -> Non
     html = '<link rel="stylesheet" href="/s.css"><img src="/i.png">'
     requests, items = split(list(crawl.requisite_requests(page("http://a.example/1", html), "k1")))
     assert [r.url for r in requests] == ["http://a.example/s.css", "http://a.example/i.png"]
-    assert items == [RequisitesItem("k1", ["http://a.example/s.css", "http://a.example/i.png"])]
+    assert items == [RequisitesItem("k1", ["http://a.example/s.css", "http://a.example/i.png"], ["stylesheet", "image"])]
     assert requests[0].headers["Accept"] == b"text/css,*/*;q=0.1"
     assert requests[0].dont_filter and requests[0].meta["archive_requisite_of"] == "k1"
     # A second citation needing the same URLs while they are in flight: no new request.
@@ -216,7 +216,7 @@ def test_parse_citation_yields_the_capture_first() -> None:
     response = HtmlResponse("http://a.example/p", body=b'<img src="/i.png">', encoding="utf-8", request=request)
     outputs = list(spider().parse_citation(response))
     assert isinstance(outputs[0], CaptureItem)
-    assert outputs[0].requisites == RequisitesItem("k", ["http://a.example/i.png"])
+    assert outputs[0].requisites == RequisitesItem("k", ["http://a.example/i.png"], ["image"])
     assert [type(o).__name__ for o in outputs[1:]] == ["Request"]
 
 

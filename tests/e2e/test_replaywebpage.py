@@ -3,6 +3,7 @@
 Every page of pages/pages.jsonl is listed in the collection view and replays, in the replay
 iframe, with the <title> its archived response carries (a PDF: its media type and bytes); the
 browser's way off 127.0.0.1 is closed (tests/refusingproxy.py), so nothing from elsewhere was needed.
+The main page (the post) is listed first and, for the demo, replays with its stylesheet and web font.
 """
 
 from __future__ import annotations
@@ -97,6 +98,36 @@ def document_title(html: str) -> str:
     parser.feed(html)
     parser.close()
     return re.sub(r"[ \t\n\f\r]+", " ", parser.title or "").strip()
+
+
+def main_page_of(wacz: Path) -> str:
+    with zipfile.ZipFile(wacz) as archive:
+        return str(json.loads(archive.read("datapackage.json"))["mainPageURL"])
+
+
+#: What the demo post's archived stylesheet and icon font (crawler/demo/site/blogg/) do to it.
+DEMO_LOOK = {"background": "rgb(253, 252, 248)", "font": "Agren ikoner:loaded"}
+_LOOK = """async () => {
+  await document.fonts.ready;
+  return {
+    background: getComputedStyle(document.body).backgroundColor,
+    fonts: Array.from(document.fonts).map(f => f.family.replace(/"/g, "") + ":" + f.status),
+  };
+}"""
+
+
+def look_of(page: Any, url: str) -> dict[str, Any]:
+    """The computed background and web fonts of the replay iframe showing ``url`` ({} if none does)."""
+    from playwright.sync_api import Error
+
+    for handle in page.locator(REPLAY_FRAME).element_handles():
+        frame = handle.content_frame()
+        if frame is not None and frame.url.endswith("mp_/" + url):
+            try:
+                return dict(frame.evaluate(_LOOK))
+            except Error as error:
+                return {"error": str(error)}
+    return {}
 
 
 def pages_of(wacz: Path) -> list[dict[str, str]]:
@@ -221,6 +252,8 @@ def test_replaywebpage_lists_and_replays_every_page(wacz: Path, tmp_path: Path) 
     pages = pages_of(wacz)
     expected = archived_pages(wacz)
     assert pages, "the WACZ lists no page"
+    main_page = main_page_of(wacz)
+    assert pages[0]["url"] == main_page, "the post, the WACZ's main page, is listed first"
     assert all(page["url"] in expected for page in pages), "every listed page has an archived response"
     assert all(expected[page["url"]].title != "" for page in pages), "every HTML page has a <title> to look for"
     site = tmp_path / "site"
@@ -246,6 +279,8 @@ def test_replaywebpage_lists_and_replays_every_page(wacz: Path, tmp_path: Path) 
         for entry in pages:
             page.goto(f"{app}#{urlencode({'view': 'pages', 'url': entry['url'], 'ts': _ts14(entry['ts'])})}")
             results.append((entry["url"], replayed(page, entry["url"], expected[entry["url"]])))
+            if entry["url"] == main_page:
+                report["main_page_look"] = look_of(page, main_page)
         report["replay_s"] = round(time.monotonic() - started - report["collection_s"], 2)
         page.screenshot(path=str(artifact_path(f"replaywebpage-{wacz.stem}-last-page.png")))
         # What the app, its workers and the replayed pages asked of other hosts (all refused), before the probe.
@@ -256,6 +291,9 @@ def test_replaywebpage_lists_and_replays_every_page(wacz: Path, tmp_path: Path) 
     print(f"ReplayWeb.page {report['replaywebpage']} in Chromium {report['chromium']}: {report}")
 
     assert sorted(listed) == sorted(page["url"] for page in pages)
+    if wacz.stem == "demo":  # the post replays with its look: its requisites are in the WACZ
+        look = report["main_page_look"]
+        assert look.get("background") == DEMO_LOOK["background"] and DEMO_LOOK["font"] in look.get("fonts", []), look
     wrong = [(url, seen, expected[url]) for url, seen in results if not seen.shows(expected[url])]
     assert not wrong, f"{len(wrong)} of {len(pages)} page(s) did not replay as archived: {wrong}"
     assert closed, "the refusing proxy never saw the probe: the browser's way off 127.0.0.1 was not closed"

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from crawler.demo import POST_PATH, POST_SITE, demo_sites
 from tests.conftest import REPO_ROOT
 from tests.wayback import free_port
 
@@ -45,6 +46,15 @@ def _project_copy(tmp: Path, scrapyd_url: str) -> Path:
     config = (REPO_ROOT / "scrapy.cfg").read_text(encoding="utf-8")
     (copy / "scrapy.cfg").write_text(config.replace("http://localhost:6800/", scrapyd_url), encoding="utf-8")
     return copy
+
+
+def _wait_for_manifest(manifests: Path, home: Path) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while not list(manifests.glob("*.json")):
+        assert time.monotonic() < deadline, (home / "scrapyd.err").read_text()[-2000:]
+        time.sleep(0.5)
+    (path,) = manifests.glob("*.json")
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
 def test_scrapyd_runs_the_spider_with_arguments(mocksite: Any, tmp_path: Path) -> None:
@@ -83,17 +93,20 @@ def test_scrapyd_runs_the_spider_with_arguments(mocksite: Any, tmp_path: Path) -
             ("include_internal", "true"), ("setting", "ARCHIVE_ALLOW_PRIVATE=True"),
         ])
         assert job["status"] == "ok", job
-        manifests = out / "collections" / "sched" / "manifests"
-        deadline = time.monotonic() + 120
-        while not list(manifests.glob("*.json")):
-            assert time.monotonic() < deadline, (home / "scrapyd.err").read_text()[-2000:]
-            time.sleep(0.5)
-        (path,) = manifests.glob("*.json")
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = _wait_for_manifest(out / "collections" / "sched" / "manifests", home)
         (post,) = manifest["posts"]
         assert post["source"] == mocksite.loopback_post_url
         assert [c["capture"]["status"] for c in post["citations"]] == ["archived"]
         assert list((out / "collections" / "sched" / "archive").glob("*.warc.gz"))
+        # A scheduled job archives the post page's own requisites too (the demo post has four).
+        with demo_sites() as sites:
+            job = _post(f"{base}/schedule.json", [
+                ("project", "citearchive"), ("spider", "citations"), ("sources", sites.url(POST_SITE, POST_PATH)),
+                ("out", str(out)), ("collection", "demo"), ("setting", "ARCHIVE_ALLOW_PRIVATE=True"),
+            ])  # fmt: skip
+            assert job["status"] == "ok", job
+            manifest = _wait_for_manifest(out / "collections" / "demo" / "manifests", home)
+        assert manifest["posts"][0]["requisites"] == {"archived": 4, "failed": []}
     finally:
         scrapyd.terminate()
         try:

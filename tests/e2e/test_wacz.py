@@ -21,7 +21,7 @@ def wacz_file(archived: ArchivedRun, tmp_path_factory: pytest.TempPathFactory) -
     dest = tmp / "e2e.wacz"
     run = run_cli(["export", "--wacz", str(dest), "--out", str(archived.out), "--collection", COLLECTION], tmp)
     assert run.returncode == 0, run.stderr
-    assert "cited page(s)" in run.stdout
+    assert "page(s) (posts and cited pages)" in run.stdout
     return dest
 
 
@@ -52,7 +52,9 @@ def test_wacz_layout_hashes_and_pages(archived: ArchivedRun, wacz_file: Path) ->
         header, *pages = [json.loads(line) for line in archive.read("pages/pages.jsonl").decode().splitlines()]
     assert header["format"] == "json-pages-1.0" and header["id"] == "pages"
     archived_citations = [c for c in archived.citations().values() if c["capture"]["status"] == "archived"]
-    assert {p["url"] for p in pages} == {c["capture"]["final_url"] for c in archived_citations}
+    post = archived.manifest["posts"][0]
+    assert pages[0]["url"] == post["snapshot"]["final_url"] and pages[0]["title"] == post["title"]  # the main page first
+    assert {p["url"] for p in pages[1:]} == {c["capture"]["final_url"] for c in archived_citations}
     for page in pages:
         assert page["ts"].endswith("Z") and page["title"] and page["id"]
     assert package["mainPageURL"] == archived.manifest["posts"][0]["url"]
