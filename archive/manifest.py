@@ -149,13 +149,14 @@ def _post_head(raw: Entry, requisites: RequisiteTally | None) -> Entry:
         "url": raw.get("url"),
         "title": raw.get("title"),
         "snapshot": _capture(snapshot) if snapshot is not None else None,
-        # Before the citations, so a reader streaming the manifest (archive.manifestread) has it with the post.
-        **({"published": raw["published"]} if raw.get("published") is not None else {}),
-        **({"extraction": raw["extraction"]} if raw.get("extraction") is not None else {}),
     }
     summary = requisites.summary(post_parent(str(raw.get("post_id")))) if requisites is not None else None
     if summary is not None:
         head["requisites"] = summary
+    # Before the citations, so a reader streaming the manifest (archive.manifestread) has them with the post.
+    for name in ("published", "extraction"):
+        if raw.get(name) is not None:
+            head[name] = raw[name]
     return head
 
 

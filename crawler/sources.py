@@ -105,7 +105,7 @@ def parse_source(arg: str) -> Source:
     try:
         path = Path(arg).expanduser()
         is_dir, is_file = path.is_dir(), path.is_file()
-    except (OSError, RuntimeError) as exc:  # name too long, unknown ~user, ...
+    except (OSError, RuntimeError, ValueError) as exc:  # name too long, unknown ~user, a NUL byte, ...
         raise SourceError(f"cannot use post path {_show(arg)}: {exc}") from exc
     if is_dir:
         raise SourceError(f"post source is a directory: {_show(arg)}; give a .html or .md file")

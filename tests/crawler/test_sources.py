@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crawler.sources import Source, SourceError, load_local_post, parse_source
@@ -187,6 +187,7 @@ def test_load_local_post_refuses_urls_and_vanished_files(tmp_path: Path) -> None
 
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.text(), st.from_regex(r"\A(https?|ftp)://[^/]{0,12}(/.{0,8})?\Z")))
+@example("~\x00")  # expanduser's ValueError (embedded null byte), found by this test
 def test_parse_source_only_raises_one_line_source_errors(arg: str) -> None:
     try:
         source = parse_source(arg)
