@@ -1,13 +1,13 @@
 """Score citearchive's citation extraction on the real-page corpus, next to trafilatura and readability-lxml.
 
-    .venv-bench/bin/python bench/realpages/compare.py [--pages] [--part dev|heldout]
+    ./scripts/compare-extractors [--pages] [--part dev|heldout] [--only NAME]
 
 Each extractor is measured the same way: the distinct external URLs it would archive from a page
 (w3lib-canonicalised citation keys), against the page's truth file, micro-averaged over the pages
 of each part. trafilatura and readability-lxml choose the main content; citearchive's link rules
 (footnotes, ``cite``, bare URLs, internal links left out) then run on what they chose, as
-bench/compare_extractors.py does for the project's own corpus. They need the ``bench`` extra:
-``python -m venv .venv-bench && .venv-bench/bin/pip install -e '.[bench]'``.
+bench/compare_extractors.py does for the project's own corpus. They need the ``bench`` extra,
+which ``./scripts/compare-extractors`` installs from ``requirements/bench.txt`` into ``.venv-bench``.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             elapsed = time.perf_counter() - started
             print(score.line(f"  {name:<30}") + f"  [{elapsed:.1f} s]")
-            if score.lost_posts:
+            if score.lost_posts and part == "dev":  # held-out pages are only ever counted, never named
                 print(f"    every citation lost: {', '.join(score.lost_posts[:10])}")
     return 0
 
